@@ -1,0 +1,15 @@
+//! Protobuf types the chain speaks on the wire.
+//!
+//! The Cosmos SDK types (transactions, auth, bank, tx service) come from `cosmos-sdk-proto`
+//! so that standard Cosmos clients decode what we encode. VirtEngine's own messages
+//! (`proto/virtengine/<module>/v1`) are generated here as modules land.
+
+pub use cosmos_sdk_proto::cosmos;
+pub use cosmos_sdk_proto::Any;
+pub use prost;
+pub use tendermint_proto;
+
+/// Encodes a message as an `Any` with the given type URL.
+pub fn to_any<M: prost::Message>(type_url: &str, msg: &M) -> Any {
+    Any { type_url: type_url.to_string(), value: msg.encode_to_vec() }
+}
