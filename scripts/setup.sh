@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# One-step setup for VirtEngine on a fresh Debian 12 machine (and a fast no-op when done).
+#   - CometBFT (pinned below) via `go install` into $(go env GOPATH)/bin
+#   - Debian packages the scripts and tests need
+#   - Node deps of tests/cosmjs
+#   - cargo build --release -p virtengine  (-> ${CARGO_TARGET_DIR:-target}/release/virtengine)
+# Env: SKIP_CARGO_BUILD=1 skips the Rust build; SKIP_NPM=1 skips Node deps.
+set -euo pipefail
+
+COMETBFT_VERSION="v0.38.21"
+COMETBFT_PKG="github.com/cometbft/cometbft/cmd/cometbft"
+APT_PACKAGES=(iproute2 jq curl procps psmisc)
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+say() { echo "==> $*"; }
+die() { echo "setup.sh: error: $*" >&2; exit 1; }
+
+# Toolchains live outside the default PATH of non-login shells.
+export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
+
+# --- toolchains present? --------------------------------------------------------------
+command -v go >/dev/null    || die "go not found (need Go >= 1.22 at /usr/local/go/bin or on PATH)"
+command -v cargo >/dev/null || die "cargo not found (install Rust with rustup; expected ~/.cargo/bin)"
+command -v npm >/dev/null   || die "npm not found (need Node >= 20 and npm)"
+command -v node >/dev/null  || die "node not found (need Node >= 20)"
+
+GOBIN_DIR="$(go env GOBIN)"; [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bin"
+export PATH="$GOBIN_DIR:$PATH"
+
+# --- Debian packages --------------------------------------------------------------------
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages present (${APT_PACKAGES[*]})"
+fi
+
+# --- CometBFT ---------------------------------------------------------------------------
+# Check the module version the binary was built from: `cometbft version` is not reliable
+# (v0.38.21 still reports "0.38.19" because upstream did not bump its version constant).
+cometbft_module_version() {
+  [ -x "$GOBIN_DIR/cometbft" ] || return 0
+  go version -m "$GOBIN_DIR/cometbft" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/cometbft/cometbft" { print $3 }'
+}
+if [ "$(cometbft_module_version)" = "$COMETBFT_VERSION" ]; then
+  say "cometbft $COMETBFT_VERSION present ($GOBIN_DIR/cometbft)"
+else
+  say "installing cometbft $COMETBFT_VERSION (go install, ~1 min)"
+  go install "$COMETBFT_PKG@$COMETBFT_VERSION" \
+    || die "go install $COMETBFT_PKG@$COMETBFT_VERSION failed (the node depends on it)"
+  got="$(cometbft_module_version)"
+  [ "$got" = "$COMETBFT_VERSION" ] || die "$GOBIN_DIR/cometbft was built from cometbft ${got:-?}, expected $COMETBFT_VERSION"
+fi
+
+# --- Node deps for tests/cosmjs --------------------------------------------------------
+COSMJS="$ROOT/tests/cosmjs"
+if [ "${SKIP_NPM:-0}" != 1 ] && [ -f "$COSMJS/package.json" ]; then
+  lock="$COSMJS/package-lock.json"
+  stamp="$COSMJS/node_modules/.setup-stamp"
+  want="$( (cat "$COSMJS/package.json"; [ -f "$lock" ] && cat "$lock") | sha256sum | cut -d' ' -f1)"
+  if [ -d "$COSMJS/node_modules" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    say "tests/cosmjs node_modules up to date"
+  else
+    if [ -f "$lock" ]; then
+      say "installing tests/cosmjs deps (npm ci)"
+      (cd "$COSMJS" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      say "installing tests/cosmjs deps (npm install)"
+      (cd "$COSMJS" && npm install --no-audit --no-fund --loglevel=error)
+      want="$( (cat "$COSMJS/package.json"; cat "$lock") | sha256sum | cut -d' ' -f1)"
+    fi
+    echo "$want" > "$stamp"
+  fi
+fi
+
+# --- Rust build -------------------------------------------------------------------------
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+if [ "${SKIP_CARGO_BUILD:-0}" != 1 ]; then
+  say "building virtengine (cargo build --release -p virtengine)"
+  (cd "$ROOT" && cargo build --release -p virtengine) || die "cargo build --release -p virtengine failed"
+  [ -x "$TARGET_DIR/release/virtengine" ] || die "cargo build did not produce $TARGET_DIR/release/virtengine"
+  say "built $TARGET_DIR/release/virtengine"
+fi
+
+say "setup done. For your shell: export PATH=\"$GOBIN_DIR:\$HOME/.cargo/bin:\$PATH\""
