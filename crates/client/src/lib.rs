@@ -1,0 +1,5 @@
+//! Rust client: keys, tx building and signing, typed queries, CometBFT RPC.
+
+pub mod keyring;
+
+pub use keyring::{Backend, KeyInfo, Keyring, KeyringError};
