@@ -27,4 +27,4 @@ pub use read::{KvPairs, StateRead, StateWrite};
 pub use snapshot::{Snapshot, EMPTY_ROOT_HASH};
 #[cfg(any(test, feature = "test-utils"))]
 pub use storage::open_temp;
-pub use storage::{Storage, StorageConfig, DB_FILE_NAME};
+pub use storage::{PreparedCommit, Storage, StorageConfig, DB_FILE_NAME};

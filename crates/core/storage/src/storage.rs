@@ -138,10 +138,20 @@ impl Storage {
     /// crash the store is at the previous or the new version, never between. An error here
     /// is fatal for the node (see [`StorageError`]).
     pub fn commit(&self, changes: &Changes, version: u64) -> Result<[u8; 32], StorageError> {
-        let _serial = match self.inner.commit_lock.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let prepared = self.prepare(changes, version)?;
+        let root = prepared.root_hash();
+        prepared.commit()?;
+        Ok(root)
+    }
+
+    /// Stages `changes` as `version`: computes the new root and writes everything into an
+    /// open database transaction that becomes durable only at [`PreparedCommit::commit`].
+    ///
+    /// The app needs the root (the app hash) at FinalizeBlock but must not make the block
+    /// durable before CometBFT has saved the block's results; otherwise a crash between the
+    /// two leaves the app one block ahead of what CometBFT can replay. Dropping the
+    /// prepared commit aborts it. Only one may be open at a time (a second `prepare` waits).
+    pub fn prepare(&self, changes: &Changes, version: u64) -> Result<PreparedCommit, StorageError> {
         let txn = self.inner.db.begin_write().map_err(db_err)?;
         // On error `txn` is dropped here, which aborts it.
         let root = write_block(
@@ -151,14 +161,7 @@ impl Storage {
             self.inner.config.retain_versions,
             self.fail_point(),
         )?;
-        txn.commit().map_err(db_err)?;
-        let snap = Snapshot::open(&self.inner.db, None)?;
-        match self.inner.latest.write() {
-            Ok(mut g) => *g = snap,
-            Err(poisoned) => *poisoned.into_inner() = snap,
-        }
-        tracing::debug!(version, root = ?root, keys = changes.len(), "committed");
-        Ok(root)
+        Ok(PreparedCommit { storage: self.clone(), txn, version, root, keys: changes.len() })
     }
 
     #[cfg(test)]
@@ -180,6 +183,52 @@ impl Storage {
         if let Ok(mut g) = self.inner.fail.lock() {
             *g = fail;
         }
+    }
+}
+
+/// A block staged by [`Storage::prepare`], waiting to become durable.
+pub struct PreparedCommit {
+    storage: Storage,
+    txn: redb::WriteTransaction,
+    version: u64,
+    root: [u8; 32],
+    keys: usize,
+}
+
+impl std::fmt::Debug for PreparedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCommit")
+            .field("version", &self.version)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedCommit {
+    /// The root hash the version will have.
+    pub fn root_hash(&self) -> [u8; 32] {
+        self.root
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Makes the staged version durable and the latest.
+    pub fn commit(self) -> Result<(), StorageError> {
+        let inner = &self.storage.inner;
+        let _serial = match inner.commit_lock.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        self.txn.commit().map_err(db_err)?;
+        let snap = Snapshot::open(&inner.db, None)?;
+        match inner.latest.write() {
+            Ok(mut g) => *g = snap,
+            Err(poisoned) => *poisoned.into_inner() = snap,
+        }
+        tracing::debug!(version = self.version, root = ?self.root, keys = self.keys, "committed");
+        Ok(())
     }
 }
 
