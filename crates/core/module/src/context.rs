@@ -1,5 +1,5 @@
 use crate::{Event, GasConfig, GasMeter};
-use ve_storage::{StateRead, StateWrite};
+use ve_storage::{KvPairs, StateRead, StateWrite};
 use ve_types::AppError;
 
 /// Facts about the block being executed: the only clock and the only chain identity a
@@ -31,7 +31,13 @@ impl<'a> Context<'a> {
         events: &'a mut Vec<Event>,
         block: &'a BlockInfo,
     ) -> Self {
-        Self { store, gas, gas_config, events, block }
+        Self {
+            store,
+            gas,
+            gas_config,
+            events,
+            block,
+        }
     }
 
     pub fn block(&self) -> &BlockInfo {
@@ -76,11 +82,7 @@ impl<'a> Context<'a> {
     }
 
     /// Up to `limit` entries under `prefix`, charging per entry returned.
-    pub fn prefix(
-        &mut self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    pub fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<KvPairs, AppError> {
         let entries = self.store.prefix(prefix, limit).map_err(storage_err)?;
         self.charge_iteration(&entries)?;
         Ok(entries)
@@ -92,7 +94,7 @@ impl<'a> Context<'a> {
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    ) -> Result<KvPairs, AppError> {
         let entries = self.store.range(start, end, limit).map_err(storage_err)?;
         self.charge_iteration(&entries)?;
         Ok(entries)
@@ -120,14 +122,13 @@ pub struct QueryContext<'a> {
     pub height: u64,
 }
 
-
 impl QueryContext<'_> {
     pub fn range(
         &self,
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    ) -> Result<KvPairs, AppError> {
         self.store.range(start, end, limit).map_err(storage_err)
     }
 }

@@ -7,7 +7,10 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: impl Into<String>) -> Self {
-        Self { kind: kind.into(), attributes: Vec::new() }
+        Self {
+            kind: kind.into(),
+            attributes: Vec::new(),
+        }
     }
 
     /// Adds an attribute; builder style so events read as one expression.

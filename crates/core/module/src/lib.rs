@@ -14,7 +14,7 @@ mod store;
 
 pub use context::{BlockInfo, Context, QueryContext};
 pub use event::Event;
-pub use pagination::{paginate, prefix_end, DEFAULT_PAGE, MAX_PAGE};
 pub use gas::{GasConfig, GasMeter, SDK_CODESPACE};
+pub use pagination::{paginate, prefix_end, DEFAULT_PAGE, MAX_PAGE};
 pub use router::{Decoded, MsgHandler, Router};
 pub use store::{ReadOnly, Store};

@@ -1,5 +1,6 @@
 use crate::{QueryContext, SDK_CODESPACE};
 use ve_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
+use ve_storage::KvPairs;
 use ve_types::AppError;
 
 /// Page size when the client gives none, and the most one page may hold.
@@ -13,7 +14,7 @@ pub fn paginate(
     ctx: &QueryContext<'_>,
     prefix: &[u8],
     page: Option<&PageRequest>,
-) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, PageResponse), AppError> {
+) -> Result<(KvPairs, PageResponse), AppError> {
     let limit = match page.map(|p| p.limit) {
         None | Some(0) => DEFAULT_PAGE,
         Some(l) => usize::try_from(l).unwrap_or(MAX_PAGE).min(MAX_PAGE),

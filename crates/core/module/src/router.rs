@@ -82,7 +82,10 @@ impl Router {
             let msg = <H::Msg as prost::Message>::decode(bytes).map_err(|e| {
                 AppError::new(SDK_CODESPACE, 2, format!("cannot decode {url}: {e}"))
             })?;
-            Ok(Box::new(DecodedOf { handler: handler.clone(), msg }) as Box<dyn Decoded>)
+            Ok(Box::new(DecodedOf {
+                handler: handler.clone(),
+                msg,
+            }) as Box<dyn Decoded>)
         });
         self.routes.insert(url, decode);
         Ok(())

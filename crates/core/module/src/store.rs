@@ -1,5 +1,5 @@
 use crate::{Context, QueryContext};
-use ve_storage::{StateRead, StorageError};
+use ve_storage::{KvPairs, StateRead, StorageError};
 use ve_types::AppError;
 
 /// State access as module code sees it, so one typed accessor serves a metered
@@ -8,13 +8,13 @@ pub trait Store {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, AppError>;
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), AppError>;
     fn delete(&mut self, key: Vec<u8>) -> Result<(), AppError>;
-    fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError>;
+    fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<KvPairs, AppError>;
     fn range(
         &mut self,
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError>;
+    ) -> Result<KvPairs, AppError>;
 }
 
 pub(crate) fn storage_err(e: StorageError) -> AppError {
@@ -37,7 +37,7 @@ impl Store for Context<'_> {
     fn delete(&mut self, key: Vec<u8>) -> Result<(), AppError> {
         Context::delete(self, key)
     }
-    fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<KvPairs, AppError> {
         Context::prefix(self, prefix, limit)
     }
     fn range(
@@ -45,7 +45,7 @@ impl Store for Context<'_> {
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    ) -> Result<KvPairs, AppError> {
         Context::range(self, start, end, limit)
     }
 }
@@ -63,7 +63,7 @@ impl Store for ReadOnly<'_> {
     fn delete(&mut self, _key: Vec<u8>) -> Result<(), AppError> {
         Err(read_only())
     }
-    fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<KvPairs, AppError> {
         self.0.prefix(prefix, limit).map_err(storage_err)
     }
     fn range(
@@ -71,7 +71,7 @@ impl Store for ReadOnly<'_> {
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AppError> {
+    ) -> Result<KvPairs, AppError> {
         self.0.range(start, end, limit).map_err(storage_err)
     }
 }

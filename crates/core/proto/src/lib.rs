@@ -11,5 +11,8 @@ pub use tendermint_proto;
 
 /// Encodes a message as an `Any` with the given type URL.
 pub fn to_any<M: prost::Message>(type_url: &str, msg: &M) -> Any {
-    Any { type_url: type_url.to_string(), value: msg.encode_to_vec() }
+    Any {
+        type_url: type_url.to_string(),
+        value: msg.encode_to_vec(),
+    }
 }

@@ -161,7 +161,13 @@ impl Storage {
             self.inner.config.retain_versions,
             self.fail_point(),
         )?;
-        Ok(PreparedCommit { storage: self.clone(), txn, version, root, keys: changes.len() })
+        Ok(PreparedCommit {
+            storage: self.clone(),
+            txn,
+            version,
+            root,
+            keys: changes.len(),
+        })
     }
 
     #[cfg(test)]

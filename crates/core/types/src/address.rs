@@ -20,7 +20,11 @@ pub enum AddressError {
     #[error("invalid bech32 address {input:?}: {reason}")]
     Bech32 { input: String, reason: String },
     #[error("address {input:?} has prefix {found:?}, expected {expected:?}")]
-    WrongPrefix { input: String, found: String, expected: String },
+    WrongPrefix {
+        input: String,
+        found: String,
+        expected: String,
+    },
     #[error("address must be 20 bytes, got {0}")]
     WrongLength(usize),
 }

@@ -4,7 +4,9 @@ use std::str::FromStr;
 
 /// An amount of one denomination. Amounts are unsigned 128-bit integers: no fractions,
 /// no negatives, and every operation on them is checked.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Coin {
     pub denom: String,
     #[serde(with = "amount_string")]
@@ -23,7 +25,11 @@ pub enum CoinError {
     #[error("amount overflow")]
     Overflow,
     #[error("insufficient funds: have {have}{denom}, need {need}{denom}")]
-    Insufficient { denom: String, have: u128, need: u128 },
+    Insufficient {
+        denom: String,
+        have: u128,
+        need: u128,
+    },
     #[error("duplicate denom {0:?} in coin list")]
     DuplicateDenom(String),
 }
@@ -54,7 +60,10 @@ pub fn parse_amount(s: &str) -> Result<u128, CoinError> {
 
 impl Coin {
     pub fn new(denom: impl Into<String>, amount: u128) -> Self {
-        Self { denom: denom.into(), amount }
+        Self {
+            denom: denom.into(),
+            amount,
+        }
     }
 
     /// Builds a coin from the wire strings, validating both.
@@ -133,11 +142,13 @@ impl Coins {
 
     pub fn checked_sub(&mut self, coin: &Coin) -> Result<(), CoinError> {
         let have = self.amount_of(&coin.denom);
-        let left = have.checked_sub(coin.amount).ok_or_else(|| CoinError::Insufficient {
-            denom: coin.denom.clone(),
-            have,
-            need: coin.amount,
-        })?;
+        let left = have
+            .checked_sub(coin.amount)
+            .ok_or_else(|| CoinError::Insufficient {
+                denom: coin.denom.clone(),
+                have,
+                need: coin.amount,
+            })?;
         if left == 0 {
             self.0.remove(&coin.denom);
         } else {
@@ -161,7 +172,11 @@ impl FromStr for Coins {
         if s.trim().is_empty() {
             return Ok(Self::new());
         }
-        Self::from_list(s.split(',').map(str::parse).collect::<Result<Vec<Coin>, _>>()?)
+        Self::from_list(
+            s.split(',')
+                .map(str::parse)
+                .collect::<Result<Vec<Coin>, _>>()?,
+        )
     }
 }
 
@@ -187,14 +202,23 @@ mod tests {
         assert!("10".parse::<Coin>().is_err());
         assert!("-5uve".parse::<Coin>().is_err());
         assert!("5u".parse::<Coin>().is_err());
-        assert!("340282366920938463463374607431768211456uve".parse::<Coin>().is_err());
+        assert!("340282366920938463463374607431768211456uve"
+            .parse::<Coin>()
+            .is_err());
     }
 
     #[test]
     fn subtracting_more_than_held_is_insufficient_funds() {
         let mut c: Coins = "10uve".parse().unwrap();
         let err = c.checked_sub(&Coin::new("uve", 11)).unwrap_err();
-        assert!(matches!(err, CoinError::Insufficient { have: 10, need: 11, .. }));
+        assert!(matches!(
+            err,
+            CoinError::Insufficient {
+                have: 10,
+                need: 11,
+                ..
+            }
+        ));
         assert_eq!(c.amount_of("uve"), 10);
     }
 

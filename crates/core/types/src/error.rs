@@ -20,13 +20,21 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(codespace: &'static str, code: u32, message: impl Into<String>) -> Self {
-        Self { codespace, code, message: message.into() }
+        Self {
+            codespace,
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (codespace {}, code {})", self.message, self.codespace, self.code)
+        write!(
+            f,
+            "{} (codespace {}, code {})",
+            self.message, self.codespace, self.code
+        )
     }
 }
 

@@ -21,7 +21,10 @@ impl AuthGenesis {
         let mut seen = std::collections::BTreeSet::new();
         for a in &self.accounts {
             if !seen.insert(a.address) {
-                return Err(AuthError::InvalidGenesis(format!("duplicate account {}", a.address)));
+                return Err(AuthError::InvalidGenesis(format!(
+                    "duplicate account {}",
+                    a.address
+                )));
             }
         }
         Ok(())
@@ -53,5 +56,8 @@ pub fn init_genesis(store: &mut impl Store, genesis: &AuthGenesis) -> Result<(),
 
 /// Addresses that may not receive user sends.
 pub fn blocked_addresses() -> std::collections::BTreeSet<Address> {
-    MODULE_ACCOUNTS.iter().map(|n| state::module_account_address(n)).collect()
+    MODULE_ACCOUNTS
+        .iter()
+        .map(|n| state::module_account_address(n))
+        .collect()
 }

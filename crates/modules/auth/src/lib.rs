@@ -18,7 +18,15 @@ pub use state::Account;
 
 /// Module accounts that exist from genesis: they hold fees and (later) escrow,
 /// and may not receive sends from users.
-pub const MODULE_ACCOUNTS: &[&str] = &["fee_collector", "escrow", "distribution", "bonded_tokens_pool", "not_bonded_tokens_pool", "gov", "mint"];
+pub const MODULE_ACCOUNTS: &[&str] = &[
+    "fee_collector",
+    "escrow",
+    "distribution",
+    "bonded_tokens_pool",
+    "not_bonded_tokens_pool",
+    "gov",
+    "mint",
+];
 
 /// Type URL of a secp256k1 account public key.
 pub const SECP256K1_PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";

@@ -18,7 +18,8 @@ fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AppError> {
 }
 
 fn parse_addr(s: &str) -> Result<Address, AppError> {
-    s.parse().map_err(|e| AuthError::InvalidAddress(s.to_string(), format!("{e}")).into())
+    s.parse()
+        .map_err(|e| AuthError::InvalidAddress(s.to_string(), format!("{e}")).into())
 }
 
 /// Routes a query path owned by auth; `None` if the path is not auth's.
@@ -37,7 +38,10 @@ pub fn account(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError>
     let addr = parse_addr(&req.address)?;
     let acc = state::get_account(&mut ctx.store(), &addr)?
         .ok_or_else(|| AuthError::AccountNotFound(req.address.clone()))?;
-    Ok(QueryAccountResponse { account: Some(acc.to_any()) }.encode_to_vec())
+    Ok(QueryAccountResponse {
+        account: Some(acc.to_any()),
+    }
+    .encode_to_vec())
 }
 
 pub fn accounts(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
@@ -45,23 +49,33 @@ pub fn accounts(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError
     let (entries, pagination) = paginate(ctx, state_key::ACCOUNT_PREFIX, req.pagination.as_ref())?;
     let accounts = entries
         .into_iter()
-        .map(|(_, v)| Any::decode(v.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into()))
+        .map(|(_, v)| {
+            Any::decode(v.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into())
+        })
         .collect::<Result<Vec<_>, AppError>>()?;
-    Ok(QueryAccountsResponse { accounts, pagination: Some(pagination) }.encode_to_vec())
+    Ok(QueryAccountsResponse {
+        accounts,
+        pagination: Some(pagination),
+    }
+    .encode_to_vec())
 }
 
 pub fn params(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
     let p = state::params(&mut ctx.store())?;
-    Ok(QueryParamsResponse { params: Some(p.to_proto()) }.encode_to_vec())
+    Ok(QueryParamsResponse {
+        params: Some(p.to_proto()),
+    }
+    .encode_to_vec())
 }
 
 pub fn module_accounts(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
     let mut accounts = Vec::new();
     for name in MODULE_ACCOUNTS {
-        if let Some(acc) = state::get_account(&mut ctx.store(), &state::module_account_address(name))? {
+        if let Some(acc) =
+            state::get_account(&mut ctx.store(), &state::module_account_address(name))?
+        {
             accounts.push(acc.to_any());
         }
     }
     Ok(QueryModuleAccountsResponse { accounts }.encode_to_vec())
 }
-

@@ -25,7 +25,8 @@ impl Account {
             address: self.address.to_string(),
             pub_key: self.pub_key.as_ref().map(|k| Any {
                 type_url: crate::SECP256K1_PUBKEY_URL.to_string(),
-                value: ve_proto::cosmos::crypto::secp256k1::PubKey { key: k.clone() }.encode_to_vec(),
+                value: ve_proto::cosmos::crypto::secp256k1::PubKey { key: k.clone() }
+                    .encode_to_vec(),
             }),
             account_number: self.account_number,
             sequence: self.sequence,
@@ -44,19 +45,27 @@ impl Account {
                 }
                 .encode_to_vec(),
             },
-            None => Any { type_url: BASE_ACCOUNT_URL.to_string(), value: self.to_base().encode_to_vec() },
+            None => Any {
+                type_url: BASE_ACCOUNT_URL.to_string(),
+                value: self.to_base().encode_to_vec(),
+            },
         }
     }
 
     pub fn from_any(any: &Any) -> Result<Self, AuthError> {
         let corrupt = |e: String| AuthError::Corrupt(e);
         let (base, module_name, permissions) = match any.type_url.as_str() {
-            BASE_ACCOUNT_URL => {
-                (BaseAccount::decode(any.value.as_slice()).map_err(|e| corrupt(e.to_string()))?, None, vec![])
-            }
+            BASE_ACCOUNT_URL => (
+                BaseAccount::decode(any.value.as_slice()).map_err(|e| corrupt(e.to_string()))?,
+                None,
+                vec![],
+            ),
             MODULE_ACCOUNT_URL => {
-                let m = ModuleAccount::decode(any.value.as_slice()).map_err(|e| corrupt(e.to_string()))?;
-                let base = m.base_account.ok_or_else(|| corrupt("module account without base".into()))?;
+                let m = ModuleAccount::decode(any.value.as_slice())
+                    .map_err(|e| corrupt(e.to_string()))?;
+                let base = m
+                    .base_account
+                    .ok_or_else(|| corrupt("module account without base".into()))?;
                 (base, Some(m.name), m.permissions)
             }
             other => return Err(corrupt(format!("unknown account type {other}"))),
@@ -90,18 +99,28 @@ pub fn get_account(store: &mut impl Store, addr: &Address) -> Result<Option<Acco
 }
 
 pub fn set_account(store: &mut impl Store, account: &Account) -> Result<(), AppError> {
-    store.put(state_key::account(&account.address), account.to_any().encode_to_vec())
+    store.put(
+        state_key::account(&account.address),
+        account.to_any().encode_to_vec(),
+    )
 }
 
 fn next_account_number(store: &mut impl Store) -> Result<u64, AppError> {
     let current = match store.get(state_key::NEXT_ACCOUNT_NUMBER)? {
         Some(b) => u64::from_be_bytes(
-            b.as_slice().try_into().map_err(|_| AuthError::Corrupt("account number counter".into()))?,
+            b.as_slice()
+                .try_into()
+                .map_err(|_| AuthError::Corrupt("account number counter".into()))?,
         ),
         None => 0,
     };
-    let next = current.checked_add(1).ok_or(AuthError::AccountNumberOverflow)?;
-    store.put(state_key::NEXT_ACCOUNT_NUMBER.to_vec(), next.to_be_bytes().to_vec())?;
+    let next = current
+        .checked_add(1)
+        .ok_or(AuthError::AccountNumberOverflow)?;
+    store.put(
+        state_key::NEXT_ACCOUNT_NUMBER.to_vec(),
+        next.to_be_bytes().to_vec(),
+    )?;
     Ok(current)
 }
 
@@ -156,5 +175,8 @@ pub fn params(store: &mut impl Store) -> Result<AuthParams, AppError> {
 }
 
 pub fn set_params(store: &mut impl Store, params: &AuthParams) -> Result<(), AppError> {
-    store.put(state_key::PARAMS.to_vec(), params.to_proto().encode_to_vec())
+    store.put(
+        state_key::PARAMS.to_vec(),
+        params.to_proto().encode_to_vec(),
+    )
 }

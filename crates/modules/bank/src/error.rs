@@ -17,7 +17,11 @@ pub enum BankError {
     #[error("multiple senders not allowed: MsgMultiSend takes exactly one input")]
     MultipleSenders,
     #[error("spendable balance {have}{denom} is smaller than {need}{denom}: insufficient funds")]
-    InsufficientFunds { denom: String, have: u128, need: u128 },
+    InsufficientFunds {
+        denom: String,
+        have: u128,
+        need: u128,
+    },
     #[error("invalid address {0:?}: {1}")]
     InvalidAddress(String, String),
     #[error("invalid coins: {0}")]

@@ -5,11 +5,15 @@ use ve_module::Event;
 use ve_types::{Address, Coins};
 
 pub fn coin_spent(spender: &Address, amount: &Coins) -> Event {
-    Event::new("coin_spent").attr("spender", spender).attr("amount", amount)
+    Event::new("coin_spent")
+        .attr("spender", spender)
+        .attr("amount", amount)
 }
 
 pub fn coin_received(receiver: &Address, amount: &Coins) -> Event {
-    Event::new("coin_received").attr("receiver", receiver).attr("amount", amount)
+    Event::new("coin_received")
+        .attr("receiver", receiver)
+        .attr("amount", amount)
 }
 
 pub fn transfer(sender: &Address, recipient: &Address, amount: &Coins) -> Event {

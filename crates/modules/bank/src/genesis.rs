@@ -51,8 +51,16 @@ impl GenesisDenomMetadata {
         Metadata {
             description: self.description.clone(),
             denom_units: vec![
-                DenomUnit { denom: self.base.clone(), exponent: 0, aliases: vec![] },
-                DenomUnit { denom: self.display.clone(), exponent: self.exponent, aliases: vec![] },
+                DenomUnit {
+                    denom: self.base.clone(),
+                    exponent: 0,
+                    aliases: vec![],
+                },
+                DenomUnit {
+                    denom: self.display.clone(),
+                    exponent: self.exponent,
+                    aliases: vec![],
+                },
             ],
             base: self.base.clone(),
             display: self.display.clone(),
@@ -69,12 +77,17 @@ impl BankGenesis {
         let mut seen = std::collections::BTreeSet::new();
         for b in &self.balances {
             if !seen.insert(b.address) {
-                return Err(BankError::InvalidGenesis(format!("duplicate balance entry for {}", b.address)));
+                return Err(BankError::InvalidGenesis(format!(
+                    "duplicate balance entry for {}",
+                    b.address
+                )));
             }
-            Coins::from_list(b.coins.clone()).map_err(|e| BankError::InvalidGenesis(format!("{}: {e}", b.address)))?;
+            Coins::from_list(b.coins.clone())
+                .map_err(|e| BankError::InvalidGenesis(format!("{}: {e}", b.address)))?;
         }
         for m in &self.denom_metadata {
-            ve_types::validate_denom(&m.base).map_err(|e| BankError::InvalidGenesis(e.to_string()))?;
+            ve_types::validate_denom(&m.base)
+                .map_err(|e| BankError::InvalidGenesis(e.to_string()))?;
         }
         Ok(())
     }
@@ -84,14 +97,20 @@ impl BankGenesis {
         let entry = match self.balances.iter_mut().find(|b| b.address == address) {
             Some(e) => e,
             None => {
-                self.balances.push(GenesisBalance { address, coins: vec![] });
+                self.balances.push(GenesisBalance {
+                    address,
+                    coins: vec![],
+                });
                 let last = self.balances.len() - 1;
                 &mut self.balances[last]
             }
         };
-        let mut total = Coins::from_list(entry.coins.clone()).map_err(|e| BankError::InvalidGenesis(e.to_string()))?;
+        let mut total = Coins::from_list(entry.coins.clone())
+            .map_err(|e| BankError::InvalidGenesis(e.to_string()))?;
         for c in coins.iter() {
-            total.checked_add(&c).map_err(|e| BankError::InvalidGenesis(e.to_string()))?;
+            total
+                .checked_add(&c)
+                .map_err(|e| BankError::InvalidGenesis(e.to_string()))?;
         }
         entry.coins = total.iter().collect();
         Ok(())

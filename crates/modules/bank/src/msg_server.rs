@@ -5,7 +5,9 @@ use prost::Message;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use ve_module::{Context, Event, MsgHandler};
-use ve_proto::cosmos::bank::v1beta1::{MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse};
+use ve_proto::cosmos::bank::v1beta1::{
+    MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse,
+};
 use ve_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use ve_types::{Address, AppError, Coin, Coins};
 
@@ -19,7 +21,8 @@ pub trait AccountKeeper: Send + Sync {
 pub const MAX_OUTPUTS: usize = 100;
 
 pub(crate) fn parse_addr(s: &str) -> Result<Address, AppError> {
-    s.parse().map_err(|e| BankError::InvalidAddress(s.to_string(), format!("{e}")).into())
+    s.parse()
+        .map_err(|e| BankError::InvalidAddress(s.to_string(), format!("{e}")).into())
 }
 
 /// Validates a wire coin list: valid denoms, positive amounts, sorted, no duplicates,
@@ -31,12 +34,20 @@ pub(crate) fn parse_coins(list: &[ProtoCoin]) -> Result<Coins, AppError> {
     let mut prev: Option<&str> = None;
     let mut coins = Vec::with_capacity(list.len());
     for c in list {
-        let coin = Coin::from_parts(&c.denom, &c.amount).map_err(|e| BankError::InvalidCoins(e.to_string()))?;
+        let coin = Coin::from_parts(&c.denom, &c.amount)
+            .map_err(|e| BankError::InvalidCoins(e.to_string()))?;
         if coin.amount == 0 {
-            return Err(BankError::InvalidCoins(format!("zero amount for {}: amounts must be positive", c.denom)).into());
+            return Err(BankError::InvalidCoins(format!(
+                "zero amount for {}: amounts must be positive",
+                c.denom
+            ))
+            .into());
         }
         if prev.is_some_and(|p| p >= c.denom.as_str()) {
-            return Err(BankError::InvalidCoins("coins must be sorted by denom and not repeat".into()).into());
+            return Err(BankError::InvalidCoins(
+                "coins must be sorted by denom and not repeat".into(),
+            )
+            .into());
         }
         prev = Some(&c.denom);
         coins.push(coin);
@@ -46,7 +57,12 @@ pub(crate) fn parse_coins(list: &[ProtoCoin]) -> Result<Coins, AppError> {
 
 /// Moves `amount` from `from` to `to`, emitting the Cosmos transfer events. Used by the
 /// message handlers and by the app to collect fees.
-pub fn send_coins(ctx: &mut Context<'_>, from: &Address, to: &Address, amount: &Coins) -> Result<(), AppError> {
+pub fn send_coins(
+    ctx: &mut Context<'_>,
+    from: &Address,
+    to: &Address,
+    amount: &Coins,
+) -> Result<(), AppError> {
     for coin in amount.iter() {
         state::sub_balance(ctx, from, &coin)?;
         state::add_balance(ctx, to, &coin)?;
@@ -102,7 +118,11 @@ impl MsgHandler for MsgSendHandler {
         }
         self.accounts.ensure_account(ctx, &to)?;
         send_coins(ctx, &from, &to, &amount)?;
-        ctx.emit(Event::new("message").attr("sender", &from).attr("module", "bank"));
+        ctx.emit(
+            Event::new("message")
+                .attr("sender", from)
+                .attr("module", "bank"),
+        );
         Ok(MsgSendResponse {}.encode_to_vec())
     }
 }
@@ -113,7 +133,14 @@ pub struct MsgMultiSendHandler {
     pub accounts: Arc<dyn AccountKeeper>,
 }
 
-fn multi_send_parts(msg: &MsgMultiSend) -> Result<(Address, Coins, Vec<(Address, Coins)>), AppError> {
+/// A validated MsgMultiSend: the sender, the total, and each recipient's share.
+struct MultiSend {
+    from: Address,
+    total: Coins,
+    outputs: Vec<(Address, Coins)>,
+}
+
+fn multi_send_parts(msg: &MsgMultiSend) -> Result<MultiSend, AppError> {
     let input = match msg.inputs.as_slice() {
         [] => return Err(BankError::NoInputs.into()),
         [one] => one,
@@ -123,7 +150,10 @@ fn multi_send_parts(msg: &MsgMultiSend) -> Result<(Address, Coins, Vec<(Address,
         return Err(BankError::NoOutputs.into());
     }
     if msg.outputs.len() > MAX_OUTPUTS {
-        return Err(BankError::InvalidRequest(format!("at most {MAX_OUTPUTS} outputs per MsgMultiSend")).into());
+        return Err(BankError::InvalidRequest(format!(
+            "at most {MAX_OUTPUTS} outputs per MsgMultiSend"
+        ))
+        .into());
     }
     let from = parse_addr(&input.address)?;
     let total_in = parse_coins(&input.coins)?;
@@ -133,14 +163,20 @@ fn multi_send_parts(msg: &MsgMultiSend) -> Result<(Address, Coins, Vec<(Address,
         let addr = parse_addr(&out.address)?;
         let coins = parse_coins(&out.coins)?;
         for c in coins.iter() {
-            total_out.checked_add(&c).map_err(|e| BankError::InvalidCoins(e.to_string()))?;
+            total_out
+                .checked_add(&c)
+                .map_err(|e| BankError::InvalidCoins(e.to_string()))?;
         }
         outputs.push((addr, coins));
     }
     if total_in != total_out {
         return Err(BankError::InputOutputMismatch.into());
     }
-    Ok((from, total_in, outputs))
+    Ok(MultiSend {
+        from,
+        total: total_in,
+        outputs,
+    })
 }
 
 impl MsgHandler for MsgMultiSendHandler {
@@ -163,7 +199,11 @@ impl MsgHandler for MsgMultiSendHandler {
     }
 
     fn execute(&self, ctx: &mut Context<'_>, msg: &MsgMultiSend) -> Result<Vec<u8>, AppError> {
-        let (from, total, outputs) = multi_send_parts(msg)?;
+        let MultiSend {
+            from,
+            total,
+            outputs,
+        } = multi_send_parts(msg)?;
         check_send_enabled(ctx, &total)?;
         for (to, _) in &outputs {
             if self.blocked.contains(to) {
@@ -180,9 +220,17 @@ impl MsgHandler for MsgMultiSendHandler {
                 state::add_balance(ctx, to, &coin)?;
             }
             ctx.emit(events::coin_received(to, coins));
-            ctx.emit(Event::new("transfer").attr("recipient", to).attr("amount", coins));
+            ctx.emit(
+                Event::new("transfer")
+                    .attr("recipient", to)
+                    .attr("amount", coins),
+            );
         }
-        ctx.emit(Event::new("message").attr("sender", &from).attr("module", "bank"));
+        ctx.emit(
+            Event::new("message")
+                .attr("sender", from)
+                .attr("module", "bank"),
+        );
         Ok(MsgMultiSendResponse {}.encode_to_vec())
     }
 }

@@ -10,17 +10,24 @@ pub struct BankParams {
 
 impl Default for BankParams {
     fn default() -> Self {
-        Self { default_send_enabled: true }
+        Self {
+            default_send_enabled: true,
+        }
     }
 }
 
 impl BankParams {
     pub fn to_proto(&self) -> Params {
         #[allow(deprecated)]
-        Params { send_enabled: vec![], default_send_enabled: self.default_send_enabled }
+        Params {
+            send_enabled: vec![],
+            default_send_enabled: self.default_send_enabled,
+        }
     }
 
     pub fn from_proto(p: &Params) -> Self {
-        Self { default_send_enabled: p.default_send_enabled }
+        Self {
+            default_send_enabled: p.default_send_enabled,
+        }
     }
 }

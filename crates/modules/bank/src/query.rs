@@ -21,7 +21,10 @@ fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AppError> {
 }
 
 fn coin(denom: &str, amount: u128) -> ProtoCoin {
-    ProtoCoin { denom: denom.to_string(), amount: amount.to_string() }
+    ProtoCoin {
+        denom: denom.to_string(),
+        amount: amount.to_string(),
+    }
 }
 
 fn checked_denom(denom: &str) -> Result<(), AppError> {
@@ -47,22 +50,34 @@ pub fn balance(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError>
     let addr = parse_addr(&req.address)?;
     checked_denom(&req.denom)?;
     let amount = state::balance(&mut ctx.store(), &addr, &req.denom)?;
-    Ok(QueryBalanceResponse { balance: Some(coin(&req.denom, amount)) }.encode_to_vec())
+    Ok(QueryBalanceResponse {
+        balance: Some(coin(&req.denom, amount)),
+    }
+    .encode_to_vec())
 }
 
 fn balances_page(
     ctx: &QueryContext<'_>,
     address: &str,
     page: Option<&ve_proto::cosmos::base::query::v1beta1::PageRequest>,
-) -> Result<(Vec<ProtoCoin>, ve_proto::cosmos::base::query::v1beta1::PageResponse), AppError> {
+) -> Result<
+    (
+        Vec<ProtoCoin>,
+        ve_proto::cosmos::base::query::v1beta1::PageResponse,
+    ),
+    AppError,
+> {
     let addr = parse_addr(address)?;
     let prefix = state_key::balances_of(&addr);
     let (entries, pagination) = paginate(ctx, &prefix, page)?;
     let mut coins = Vec::with_capacity(entries.len());
     for (k, v) in entries {
-        let denom = std::str::from_utf8(&k[prefix.len()..]).map_err(|_| BankError::Corrupt("denom".into()))?;
+        let denom = std::str::from_utf8(&k[prefix.len()..])
+            .map_err(|_| BankError::Corrupt("denom".into()))?;
         let amount = u128::from_be_bytes(
-            v.as_slice().try_into().map_err(|_| BankError::Corrupt("amount".into()))?,
+            v.as_slice()
+                .try_into()
+                .map_err(|_| BankError::Corrupt("amount".into()))?,
         );
         coins.push(coin(denom, amount));
     }
@@ -72,14 +87,22 @@ fn balances_page(
 pub fn all_balances(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     let req: QueryAllBalancesRequest = decode(data)?;
     let (balances, pagination) = balances_page(ctx, &req.address, req.pagination.as_ref())?;
-    Ok(QueryAllBalancesResponse { balances, pagination: Some(pagination) }.encode_to_vec())
+    Ok(QueryAllBalancesResponse {
+        balances,
+        pagination: Some(pagination),
+    }
+    .encode_to_vec())
 }
 
 /// Everything is spendable: there are no vesting or locked balances on this chain yet.
 pub fn spendable_balances(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     let req: QuerySpendableBalancesRequest = decode(data)?;
     let (balances, pagination) = balances_page(ctx, &req.address, req.pagination.as_ref())?;
-    Ok(QuerySpendableBalancesResponse { balances, pagination: Some(pagination) }.encode_to_vec())
+    Ok(QuerySpendableBalancesResponse {
+        balances,
+        pagination: Some(pagination),
+    }
+    .encode_to_vec())
 }
 
 pub fn total_supply(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
@@ -89,27 +112,44 @@ pub fn total_supply(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppE
     for (k, v) in entries {
         let denom = std::str::from_utf8(&k[state_key::SUPPLY_PREFIX.len()..])
             .map_err(|_| BankError::Corrupt("denom".into()))?;
-        let amount = u128::from_be_bytes(v.as_slice().try_into().map_err(|_| BankError::Corrupt("amount".into()))?);
+        let amount = u128::from_be_bytes(
+            v.as_slice()
+                .try_into()
+                .map_err(|_| BankError::Corrupt("amount".into()))?,
+        );
         supply.push(coin(denom, amount));
     }
-    Ok(QueryTotalSupplyResponse { supply, pagination: Some(pagination) }.encode_to_vec())
+    Ok(QueryTotalSupplyResponse {
+        supply,
+        pagination: Some(pagination),
+    }
+    .encode_to_vec())
 }
 
 pub fn supply_of(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     let req: QuerySupplyOfRequest = decode(data)?;
     checked_denom(&req.denom)?;
     let amount = state::supply(&mut ctx.store(), &req.denom)?;
-    Ok(QuerySupplyOfResponse { amount: Some(coin(&req.denom, amount)) }.encode_to_vec())
+    Ok(QuerySupplyOfResponse {
+        amount: Some(coin(&req.denom, amount)),
+    }
+    .encode_to_vec())
 }
 
 pub fn denom_metadata(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     let req: QueryDenomMetadataRequest = decode(data)?;
     let metadata = state::metadata(&mut ctx.store(), &req.denom)?
         .ok_or_else(|| BankError::DenomMetadataNotFound(req.denom.clone()))?;
-    Ok(QueryDenomMetadataResponse { metadata: Some(metadata) }.encode_to_vec())
+    Ok(QueryDenomMetadataResponse {
+        metadata: Some(metadata),
+    }
+    .encode_to_vec())
 }
 
 pub fn params(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
     let p = state::params(&mut ctx.store())?;
-    Ok(QueryParamsResponse { params: Some(p.to_proto()) }.encode_to_vec())
+    Ok(QueryParamsResponse {
+        params: Some(p.to_proto()),
+    }
+    .encode_to_vec())
 }

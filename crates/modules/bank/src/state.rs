@@ -10,7 +10,9 @@ use ve_types::{Address, AppError, Coin, Coins};
 pub const MAX_DENOMS_PER_ACCOUNT: usize = 256;
 
 fn decode_amount(bytes: &[u8]) -> Result<u128, AppError> {
-    let arr: [u8; 16] = bytes.try_into().map_err(|_| BankError::Corrupt("amount width".into()))?;
+    let arr: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| BankError::Corrupt("amount width".into()))?;
     Ok(u128::from_be_bytes(arr))
 }
 
@@ -21,7 +23,12 @@ pub fn balance(store: &mut impl Store, addr: &Address, denom: &str) -> Result<u1
     }
 }
 
-fn set_balance(store: &mut impl Store, addr: &Address, denom: &str, amount: u128) -> Result<(), AppError> {
+fn set_balance(
+    store: &mut impl Store,
+    addr: &Address,
+    denom: &str,
+    amount: u128,
+) -> Result<(), AppError> {
     let key = state_key::balance(addr, denom);
     if amount == 0 {
         store.delete(key)
@@ -35,7 +42,8 @@ pub fn all_balances(store: &mut impl Store, addr: &Address) -> Result<Coins, App
     let entries = store.prefix(&prefix, MAX_DENOMS_PER_ACCOUNT)?;
     let mut coins = Coins::new();
     for (k, v) in entries {
-        let denom = std::str::from_utf8(&k[prefix.len()..]).map_err(|_| BankError::Corrupt("denom utf8".into()))?;
+        let denom = std::str::from_utf8(&k[prefix.len()..])
+            .map_err(|_| BankError::Corrupt("denom utf8".into()))?;
         coins
             .checked_add(&Coin::new(denom, decode_amount(&v)?))
             .map_err(|_| BankError::Overflow(denom.to_string()))?;
@@ -46,17 +54,21 @@ pub fn all_balances(store: &mut impl Store, addr: &Address) -> Result<Coins, App
 /// Takes `coin` from `addr`, failing with insufficient funds (and writing nothing).
 pub fn sub_balance(store: &mut impl Store, addr: &Address, coin: &Coin) -> Result<(), AppError> {
     let have = balance(store, addr, &coin.denom)?;
-    let left = have.checked_sub(coin.amount).ok_or_else(|| BankError::InsufficientFunds {
-        denom: coin.denom.clone(),
-        have,
-        need: coin.amount,
-    })?;
+    let left = have
+        .checked_sub(coin.amount)
+        .ok_or_else(|| BankError::InsufficientFunds {
+            denom: coin.denom.clone(),
+            have,
+            need: coin.amount,
+        })?;
     set_balance(store, addr, &coin.denom, left)
 }
 
 pub fn add_balance(store: &mut impl Store, addr: &Address, coin: &Coin) -> Result<(), AppError> {
     let have = balance(store, addr, &coin.denom)?;
-    let new = have.checked_add(coin.amount).ok_or_else(|| BankError::Overflow(coin.denom.clone()))?;
+    let new = have
+        .checked_add(coin.amount)
+        .ok_or_else(|| BankError::Overflow(coin.denom.clone()))?;
     set_balance(store, addr, &coin.denom, new)
 }
 
@@ -92,7 +104,9 @@ pub fn set_params(store: &mut impl Store, p: &BankParams) -> Result<(), AppError
 
 pub fn metadata(store: &mut impl Store, denom: &str) -> Result<Option<Metadata>, AppError> {
     match store.get(&state_key::metadata(denom))? {
-        Some(b) => Ok(Some(Metadata::decode(b.as_slice()).map_err(|e| BankError::Corrupt(e.to_string()))?)),
+        Some(b) => Ok(Some(
+            Metadata::decode(b.as_slice()).map_err(|e| BankError::Corrupt(e.to_string()))?,
+        )),
         None => Ok(None),
     }
 }
