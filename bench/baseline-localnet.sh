@@ -9,7 +9,7 @@
 #   BASELINE_HOME   chain home [a new mktemp dir under /tmp]; wiped and re-initialised by `start`
 #   BASELINE_BIN    node binary [installed by bench/install-baseline.sh]
 #   CHAIN_ID [baseline-1]  DENOM [stake]  N_ACCOUNTS [20]  ACCOUNT_COINS [1000000000000]
-#   PORT_BASE [36000] -> CometBFT RPC PORT_BASE+657, P2P +656, REST +1317-1000=+317... see below
+#   PORT_BASE [36000]: RPC +657 (36657), P2P +656, REST +317, gRPC +90, Prometheus +660; or RPC_PORT etc. directly
 #   block/mempool settings: bench/chain-settings.env (TIMEOUT_COMMIT, MEMPOOL_SIZE, MEMPOOL_MAX_TXS_BYTES, ...)
 #
 # Writes <home>/accounts.json as [{"name","address","mnemonic"}] (names alice bob charlie provider
