@@ -116,7 +116,9 @@ impl Snapshot {
 
     /// The value under `key` with an ICS-23 proof against [`Snapshot::root_hash`]: an
     /// existence proof if present, else a non-existence proof. Verify with
-    /// [`crate::ics23_spec`]. The empty store (version 0) has no proofs.
+    /// [`crate::ics23_spec`]. The empty store (version 0) has no proofs, and an existence
+    /// proof of an empty value does not verify (ICS-23 verifiers require a non-empty value),
+    /// so state that must be provable should never store empty values.
     pub fn get_with_proof(
         &self,
         key: &[u8],

@@ -1,7 +1,7 @@
 //! [`Storage`]: the handle to the on-disk versioned store.
 
 use crate::commit::{write_block, FailPoint};
-use crate::snapshot::{Window, EMPTY_ROOT_HASH};
+use crate::snapshot::Window;
 use crate::tables::{
     db_err, decode_root, LATEST, META, NODES, PREIMAGES, ROOTS, STALE_NODES, STALE_VALUES, VALUES,
 };
@@ -92,7 +92,7 @@ impl Storage {
         (snap.version() > 0).then_some(snap.version())
     }
 
-    /// Root hash of the latest version, or [`EMPTY_ROOT_HASH`] before the first commit.
+    /// Root hash of the latest version, or [`crate::EMPTY_ROOT_HASH`] before the first commit.
     pub fn latest_root_hash(&self) -> [u8; 32] {
         self.latest_snapshot().root_hash()
     }
@@ -245,6 +245,3 @@ pub fn open_temp(config: StorageConfig) -> Result<(Storage, tempfile::TempDir), 
     let storage = Storage::open(dir.path(), config)?;
     Ok((storage, dir))
 }
-
-/// Unused-constant guard: keeps [`EMPTY_ROOT_HASH`] referenced from this module's docs.
-const _: [u8; 32] = EMPTY_ROOT_HASH;

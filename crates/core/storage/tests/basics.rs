@@ -368,3 +368,15 @@ fn ics23_proofs_work_with_a_single_key() {
     assert!(v.is_none());
     assert!(verify_non_membership(&p, &snap.root_hash(), b"other"));
 }
+
+#[test]
+fn empty_values_are_stored_but_have_no_verifiable_ics23_proof() {
+    // ICS-23 verifiers reject existence proofs with an empty value; document it with a test.
+    let (s, _d) = temp(StorageConfig::default());
+    s.commit(&changes(&[(b"k", b"")], &[]), 1).unwrap();
+    let snap = s.latest_snapshot();
+    assert_eq!(snap.get(b"k").unwrap(), Some(Vec::new()));
+    let (v, proof) = snap.get_with_proof(b"k").unwrap();
+    assert_eq!(v, Some(Vec::new()));
+    assert!(!verify_membership(&proof, &snap.root_hash(), b"k", b""));
+}

@@ -5,7 +5,10 @@
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use ve_storage::{Delta, Snapshot, StateRead, StateWrite, Storage, StorageConfig, StorageError};
+use ve_storage::{
+    verify_membership, verify_non_membership, Delta, Snapshot, StateRead, StateWrite, Storage,
+    StorageConfig, StorageError,
+};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 type Write = (Vec<u8>, Option<Vec<u8>>);
@@ -95,6 +98,24 @@ fn check_reads(state: &impl StateRead, model: &Model, probe_keys: &[Vec<u8>]) {
             state.range(a, Some(b), 3).unwrap(),
             model_range(model, a, Some(b), 3)
         );
+    }
+}
+
+/// ICS-23 proofs for every probe key verify against the snapshot's root. This also shows
+/// pruning kept every JMT node the retained versions need.
+fn check_proofs(snap: &Snapshot, model: &Model, probe_keys: &[Vec<u8>]) {
+    // An empty tree has no ICS-23 proofs (no neighbours to show), and ICS-23 cannot prove
+    // empty values, which also appear as neighbours in non-existence proofs.
+    if model.is_empty() || model.values().any(Vec::is_empty) {
+        return;
+    }
+    for k in probe_keys {
+        let (value, proof) = snap.get_with_proof(k).unwrap();
+        assert_eq!(value, model.get(k).cloned());
+        match value {
+            Some(v) => assert!(verify_membership(&proof, &snap.root_hash(), k, &v)),
+            None => assert!(verify_non_membership(&proof, &snap.root_hash(), k)),
+        }
     }
 }
 
@@ -194,6 +215,7 @@ fn run(ops: &[Op], first_version: u64, retain: Option<u64>, check: bool) -> Vec<
                 let latest = storage.latest_snapshot();
                 assert_eq!(latest.version(), v);
                 check_reads(&latest, &committed, &probe_keys);
+                check_proofs(&latest, &committed, &probe_keys);
                 // Past versions, through fresh snapshots (versioned-table path).
                 for back in 1..=3u64 {
                     let Some(pv) = v.checked_sub(back).filter(|pv| *pv >= first_version) else {
@@ -204,6 +226,7 @@ fn run(ops: &[Op], first_version: u64, retain: Option<u64>, check: bool) -> Vec<
                         Ok(snap) => {
                             assert!(retained, "version {pv} should be pruned at {v}");
                             check_reads(&snap, &history[&pv], &probe_keys);
+                            check_proofs(&snap, &history[&pv], &probe_keys);
                         }
                         Err(StorageError::VersionUnavailable { .. }) => assert!(!retained),
                         Err(e) => panic!("{e}"),
