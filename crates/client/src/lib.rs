@@ -1,6 +1,9 @@
 //! Rust client: keys, tx building and signing, typed queries, CometBFT RPC.
 
 pub mod keyring;
+pub mod rpc;
+pub mod rpc_types;
 pub mod tx;
+pub mod ws;
 
 pub use keyring::{Backend, KeyInfo, Keyring, KeyringError};
