@@ -1,0 +1,327 @@
+//! `virtengine tx ...`: build, sign (SIGN_MODE_DIRECT), broadcast, and wait until the
+//! transaction is in a block, so a script knows the outcome when the command returns.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use ve_proto::cosmos::bank::v1beta1::MsgSend;
+use ve_types::{Address, Coins};
+
+use crate::chain::{self, Node, SignParams, TxResult};
+use crate::cli::keys::{open_keyring, unlock_passphrase, KeyringArgs};
+use crate::cli::output::{print_json, OutputFormat};
+use crate::cli::{prompt, ChainArgs, NodeArgs};
+use crate::home;
+
+/// Gas limit when neither --gas N nor --gas auto is given.
+const DEFAULT_GAS: u64 = 200_000;
+/// The chain's default minimum gas price, used when neither --fees nor --gas-prices is given.
+const DEFAULT_GAS_PRICE: &str = "0.025uve";
+
+#[derive(Debug, Args)]
+pub struct TxArgs {
+    #[command(subcommand)]
+    pub cmd: TxCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TxCmd {
+    /// Bank module transactions.
+    Bank {
+        #[command(subcommand)]
+        cmd: BankTx,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BankTx {
+    /// Send coins from a key in the keyring to an address.
+    #[command(after_help = "Examples:\n  \
+        virtengine tx bank send alice ve1...xyz 1000uve --fees 5000uve --yes\n  \
+        virtengine tx bank send alice bob 25uve --gas auto --gas-prices 0.025uve --output json -y\n\n\
+        Fees: --fees gives them outright; --gas-prices P pays gas x P (rounded up); with neither,\n\
+        the chain's default minimum price 0.025uve is used. The command waits until the\n\
+        transaction is in a block and exits with status 1 if it failed (code != 0).")]
+    Send {
+        /// Sender: a key name in the keyring, or the address of one.
+        from: String,
+        /// Recipient: an address (ve1...) or a key name in the keyring.
+        to: String,
+        /// Coins to send, e.g. `1000uve` or `10uve,5foo`.
+        amount: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+}
+
+/// Flags every transaction takes.
+#[derive(Debug, Args)]
+pub struct TxCommon {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Keyring home directory [default: ~/.virtengine-localnet].
+    #[arg(long, env = "VIRTENGINE_HOME")]
+    pub home: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
+    /// Fee to pay, e.g. `5000uve`.
+    #[arg(long, conflicts_with = "gas_prices")]
+    pub fees: Option<String>,
+    /// Price per unit of gas, e.g. `0.025uve`; the fee is gas x price, rounded up.
+    #[arg(long)]
+    pub gas_prices: Option<String>,
+    /// Gas limit: a number, or `auto` to simulate first and multiply by --gas-adjustment.
+    #[arg(long, default_value = "200000")]
+    pub gas: String,
+    /// Factor applied to the simulated gas with --gas auto.
+    #[arg(long, default_value = "1.3")]
+    pub gas_adjustment: String,
+    /// Note stored with the transaction.
+    #[arg(long, default_value = "")]
+    pub memo: String,
+    /// Sign and broadcast without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Only `sync` (CheckTx, then wait for the block) is supported.
+    #[arg(long, default_value = "sync", value_parser = ["sync"])]
+    pub broadcast_mode: String,
+    /// Seconds to wait for inclusion in a block.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+pub async fn run(args: TxArgs) -> Result<()> {
+    match args.cmd {
+        TxCmd::Bank {
+            cmd:
+                BankTx::Send {
+                    from,
+                    to,
+                    amount,
+                    common,
+                },
+        } => send(from, to, amount, common).await,
+    }
+}
+
+async fn send(from: String, to: String, amount: String, c: TxCommon) -> Result<()> {
+    let home = home::resolve(c.home.as_deref(), home::DEFAULT_LOCALNET_HOME)?;
+    let kr = open_keyring(&home, &c.keyring)?;
+    let from_info = match from.parse::<Address>() {
+        Ok(addr) => kr
+            .list()?
+            .into_iter()
+            .find(|k| k.address == addr)
+            .with_context(|| {
+                format!(
+                    "no key for {addr} in {}: --from must be a key you hold",
+                    kr.dir().display()
+                )
+            })?,
+        Err(_) => kr.show(&from).with_context(|| format!("sender {from:?}"))?,
+    };
+    let to_addr = match to.parse::<Address>() {
+        Ok(a) => a,
+        Err(e) => kr.show(&to).map(|k| k.address).map_err(|_| {
+            anyhow::anyhow!("recipient {to:?} is neither a valid address ({e}) nor a key name")
+        })?,
+    };
+    let coins: Coins = amount
+        .parse()
+        .map_err(|e| anyhow::anyhow!("invalid amount {amount:?}: {e} (example: 1000uve)"))?;
+    if coins.is_empty() {
+        bail!("amount must not be empty or zero");
+    }
+    let msg = MsgSend {
+        from_address: from_info.address.to_string(),
+        to_address: to_addr.to_string(),
+        amount: chain::proto_coins(&coins),
+    };
+    let any = ve_proto::to_any("/cosmos.bank.v1beta1.MsgSend", &msg);
+    let summary = format!(
+        "send {coins} from {} ({}) to {to_addr}",
+        from_info.name, from_info.address
+    );
+    broadcast(&c, &kr, &from_info.name, vec![any], &summary).await
+}
+
+/// Signs `msgs` as `key_name`, broadcasts, waits, prints; errors on a non-zero code.
+async fn broadcast(
+    c: &TxCommon,
+    kr: &ve_client::Keyring,
+    key_name: &str,
+    msgs: Vec<ve_proto::Any>,
+    summary: &str,
+) -> Result<()> {
+    let node = Node::new(&c.node.node)?;
+    let info = kr.show(key_name)?;
+    let account = node.account(&info.address).await?.with_context(|| {
+        format!(
+            "account {} does not exist on chain {} yet: it must receive funds first",
+            info.address, c.chain.chain_id
+        )
+    })?;
+    if !c.yes
+        && !prompt::confirm(&format!(
+            "{summary} on {}; sign and broadcast?",
+            c.chain.chain_id
+        ))?
+    {
+        bail!("cancelled");
+    }
+    let pass = unlock_passphrase(kr)?;
+    let key = kr.signer(key_name, &pass)?;
+
+    let mut params = SignParams {
+        chain_id: c.chain.chain_id.clone(),
+        account_number: account.account_number,
+        sequence: account.sequence,
+        fee: Coins::new(),
+        gas_limit: DEFAULT_GAS,
+        memo: c.memo.clone(),
+    };
+    // Simulate with the fee we would pay at the default gas, so the fee-deduction
+    // writes are part of the estimate.
+    params.fee = fee_for(c, params.gas_limit)?;
+    params.gas_limit = if c.gas == "auto" {
+        let sim = chain::sign_tx(&key, msgs.clone(), &params);
+        let used = node.simulate(&sim).await?;
+        let (num, den) = parse_decimal(&c.gas_adjustment).context("--gas-adjustment")?;
+        u64::try_from(u128::from(used).saturating_mul(num).div_ceil(den)).unwrap_or(u64::MAX)
+    } else {
+        c.gas
+            .parse()
+            .with_context(|| format!("--gas {:?}: use a number or `auto`", c.gas))?
+    };
+    params.fee = fee_for(c, params.gas_limit)?;
+    let tx = chain::sign_tx(&key, msgs, &params);
+    let (code, codespace, log, hash) = node.broadcast_sync(&tx).await?;
+    let hash = if hash.is_empty() {
+        chain::tx_hash(&tx)
+    } else {
+        hash
+    };
+    if code != 0 {
+        return report(
+            c.output,
+            &TxResult {
+                txhash: hash,
+                height: 0,
+                code,
+                codespace,
+                raw_log: log,
+                gas_wanted: params.gas_limit,
+                gas_used: 0,
+                events: serde_json::Value::Array(Vec::new()),
+            },
+            "rejected by the mempool (CheckTx)",
+        );
+    }
+    if c.output == OutputFormat::Text {
+        eprintln!("waiting for tx {hash} to be included in a block...");
+    }
+    let text = c.output == OutputFormat::Text;
+    let res = node
+        .wait_for_tx(&hash, Duration::from_secs(c.timeout), |s| {
+            if text && s % 5 == 0 {
+                eprintln!("  still waiting ({s} s)");
+            }
+        })
+        .await?;
+    report(c.output, &res, "failed in the block")
+}
+
+/// The fee for `gas`: --fees as given, else gas x (--gas-prices or the default price).
+fn fee_for(c: &TxCommon, gas: u64) -> Result<Coins> {
+    match (&c.fees, &c.gas_prices) {
+        (Some(f), _) => f
+            .parse()
+            .map_err(|e| anyhow::anyhow!("invalid --fees {f:?}: {e} (example: 5000uve)")),
+        (None, Some(p)) => fee_from_price(p, gas),
+        (None, None) => fee_from_price(DEFAULT_GAS_PRICE, gas),
+    }
+}
+
+fn report(output: OutputFormat, r: &TxResult, failure: &str) -> Result<()> {
+    match output {
+        OutputFormat::Json => print_json(r)?,
+        OutputFormat::Text => {
+            println!("txhash:   {}", r.txhash);
+            println!("code:     {}", r.code);
+            if r.code != 0 {
+                println!("codespace: {}", r.codespace);
+            }
+            println!("height:   {}", r.height);
+            println!("gas used: {} / {}", r.gas_used, r.gas_wanted);
+            println!("raw log:  {}", r.raw_log);
+        }
+    }
+    if r.code != 0 {
+        bail!(
+            "transaction {} {failure}: codespace {} code {}: {}",
+            r.txhash,
+            r.codespace,
+            r.code,
+            r.raw_log
+        );
+    }
+    Ok(())
+}
+
+/// `0.025uve` at `gas` → the fee in uve, rounded up, without floating point.
+fn fee_from_price(price: &str, gas: u64) -> Result<Coins> {
+    let split = price
+        .find(|ch: char| ch.is_ascii_alphabetic())
+        .with_context(|| {
+            format!("--gas-prices {price:?}: expected an amount and a denom, e.g. 0.025uve")
+        })?;
+    let (num_s, denom) = price.split_at(split);
+    let (num, den) = parse_decimal(num_s).with_context(|| format!("--gas-prices {price:?}"))?;
+    let amount = u128::from(gas).saturating_mul(num).div_ceil(den);
+    format!("{amount}{denom}")
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--gas-prices {price:?}: {e}"))
+}
+
+/// `"1.3"` → `(13, 10)`: a non-negative decimal as a fraction, exactly.
+fn parse_decimal(s: &str) -> Result<(u128, u128)> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 18
+    {
+        bail!("{s:?} is not a decimal number like 1.3");
+    }
+    let den = 10u128.pow(u32::try_from(frac.len()).unwrap_or(0));
+    let digits = format!("{int}{frac}");
+    let num: u128 = digits
+        .parse()
+        .with_context(|| format!("{s:?} is too large"))?;
+    Ok((num, den))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_from_prices_round_up_without_floats() {
+        assert_eq!(
+            fee_from_price("0.025uve", 200_000).unwrap().to_string(),
+            "5000uve"
+        );
+        assert_eq!(fee_from_price("0.025uve", 1).unwrap().to_string(), "1uve");
+        assert_eq!(parse_decimal("1.3").unwrap(), (13, 10));
+        assert_eq!(parse_decimal("2").unwrap(), (2, 1));
+        assert!(parse_decimal("1.x").is_err());
+        assert!(parse_decimal("").is_err());
+    }
+}

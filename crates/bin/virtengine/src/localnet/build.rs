@@ -1,0 +1,160 @@
+//! Building a fresh localnet: N node homes, one shared genesis with every validator
+//! and the funded test accounts, and peers wired between the nodes.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use ve_client::{Backend, Keyring};
+use ve_types::Coins;
+
+use super::{
+    Account, Manifest, NodeEntry, StartArgs, ACCOUNTS, ACCOUNT_BALANCE, CHAIN_ID, NODE_PORT_STRIDE,
+};
+use crate::cli::init::{init_node, InitParams};
+use crate::config::Ports;
+use crate::genesis_file::{ConsensusSettings, GenesisFile};
+use crate::home::NodeHome;
+use crate::node::cometbft::{self, ConfigEdits};
+
+/// Removes a previous localnet in `home`, refusing to touch a directory that does
+/// not look like one (so a mistyped --home cannot wipe someone's files).
+pub fn wipe(home: &Path) -> Result<()> {
+    if !home.exists() {
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(home)
+        .with_context(|| format!("reading {}", home.display()))?
+        .peekable();
+    let empty = entries.peek().is_none();
+    let ours = super::manifest_path(home).exists()
+        || home.join("accounts.json").exists()
+        || home.join("node0").join("config").join("app.toml").exists();
+    if !empty && !ours {
+        bail!(
+            "refusing to wipe {}: it is not empty and does not look like a localnet home; pick another --home",
+            home.display()
+        );
+    }
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", home.display()))?;
+        let p = entry.path();
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        }
+        .with_context(|| format!("removing {}", p.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates the chain; returns what was built (also written to localnet.json).
+pub fn build(home: &Path, args: &StartArgs) -> Result<Manifest> {
+    if args.validators == 0 {
+        bail!("--validators must be at least 1");
+    }
+    std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
+    let mut nodes = Vec::new();
+    let mut homes = Vec::new();
+    for i in 0..args.validators {
+        let offset = i
+            .checked_mul(NODE_PORT_STRIDE)
+            .and_then(|o| o.checked_add(args.port_offset))
+            .context(
+                "too many validators for the port range: lower --validators or --port-offset",
+            )?;
+        let ports = Ports::with_offset(offset)?;
+        let name = format!("node{i}");
+        let node_home = NodeHome::new(home.join(&name));
+        let summary = init_node(&InitParams {
+            moniker: name.clone(),
+            chain_id: CHAIN_ID.into(),
+            home: node_home.clone(),
+            ports,
+            timeout_commit: args.timeout_commit.clone(),
+            consensus: ConsensusSettings {
+                block_max_bytes: args.block_max_bytes,
+                ..ConsensusSettings::default()
+            },
+            mempool_size: args.mempool_size,
+            self_validator: false,
+            overwrite: true,
+            local_cluster: true,
+        })
+        .with_context(|| format!("initialising {name}"))?;
+        nodes.push((
+            NodeEntry::new(name, node_home.root.clone(), summary.node_id, &ports),
+            ports,
+        ));
+        homes.push(node_home);
+    }
+
+    // One genesis, built in node0 and copied to the others.
+    let first = homes.first().context("no nodes")?;
+    let mut genesis = GenesisFile::load(&first.genesis())?;
+    for (h, (n, _)) in homes.iter().zip(&nodes) {
+        let key = cometbft::read_validator_key(h)?;
+        genesis.upsert_validator(&key.pub_key, 10, &n.name)?;
+    }
+    let keyring = Keyring::open(home, Backend::Test).context("opening the test keyring")?;
+    let balance: Coins = ACCOUNT_BALANCE
+        .parse()
+        .map_err(|e| anyhow::anyhow!("bad built-in balance: {e}"))?;
+    let mut state = genesis.app_state()?;
+    let mut accounts = Vec::new();
+    for name in ACCOUNTS {
+        let (info, phrase) = keyring
+            .add(name, None, "")
+            .with_context(|| format!("creating test key {name}"))?;
+        state
+            .add_account(info.address, &balance)
+            .map_err(|e| anyhow::anyhow!("funding {name}: {e}"))?;
+        accounts.push(Account {
+            name: name.to_string(),
+            address: info.address.to_string(),
+            mnemonic: phrase.to_string(),
+        });
+    }
+    genesis.set_app_state(&state)?;
+    genesis
+        .validate()
+        .context("the generated genesis is invalid")?;
+    for h in &homes {
+        genesis.save(&h.genesis())?;
+    }
+
+    // Every node dials every other one.
+    for (i, (h, (n, ports))) in homes.iter().zip(&nodes).enumerate() {
+        let peers: Vec<String> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (p, pp))| format!("{}@127.0.0.1:{}", p.node_id, pp.p2p))
+            .collect();
+        cometbft::edit_config(
+            h,
+            &ConfigEdits {
+                moniker: n.name.clone(),
+                ports: *ports,
+                proxy_app: format!("tcp://127.0.0.1:{}", ports.abci),
+                timeout_commit: args.timeout_commit.clone(),
+                mempool_size: args.mempool_size,
+                persistent_peers: peers.join(","),
+                local_cluster: true,
+            },
+        )?;
+    }
+
+    let manifest = Manifest {
+        chain_id: CHAIN_ID.into(),
+        nodes: nodes.into_iter().map(|(n, _)| n).collect(),
+    };
+    write_json(&super::manifest_path(home), &manifest)?;
+    write_json(&home.join("accounts.json"), &accounts)?;
+    Ok(manifest)
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(v).context("serialising")?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+}

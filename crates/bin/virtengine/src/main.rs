@@ -1,0 +1,76 @@
+//! `virtengine`: the one VirtEngine binary — node, localnet, keys, transactions, queries.
+//!
+//! This file is only the command tree; each command lives in its own module.
+
+mod chain;
+mod cli;
+mod config;
+mod gateway_link;
+mod genesis_file;
+mod home;
+mod localnet;
+mod logging;
+mod node;
+mod rpc_status;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "virtengine",
+    version,
+    about = "VirtEngine node, localnet, wallet and client",
+    after_help = "Quick start:\n  \
+        virtengine localnet start --detach          # a 1-validator chain on the default ports\n  \
+        virtengine keys list                        # its funded test accounts\n  \
+        virtengine query bank balances $(virtengine keys show alice -a)\n  \
+        virtengine tx bank send alice $(virtengine keys show bob -a) 1000uve --fees 5000uve --yes\n  \
+        virtengine localnet stop\n\n\
+        Environment: VIRTENGINE_NODE (--node), VIRTENGINE_CHAIN_ID (--chain-id),\n\
+        VIRTENGINE_HOME (--home), VIRTENGINE_KEYRING_BACKEND (--keyring-backend),\n\
+        COMETBFT_BIN (path of the cometbft binary)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Create a node home: CometBFT config and keys, app.toml, genesis.json.
+    Init(cli::init::InitArgs),
+    /// Edit and check genesis.json before the chain starts.
+    Genesis(cli::genesis::GenesisArgs),
+    /// Run a node: the application and a supervised CometBFT.
+    Start(node::start::StartArgs),
+    /// Run a local development chain.
+    Localnet(localnet::LocalnetArgs),
+    /// Manage keys in the local keyring.
+    Keys(cli::keys::KeysArgs),
+    /// Sign and broadcast transactions (waits for inclusion).
+    Tx(cli::tx::TxArgs),
+    /// Query chain state.
+    #[command(alias = "q")]
+    Query(cli::query::QueryArgs),
+    /// Show the status of a node.
+    Status(cli::status::StatusArgs),
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Cli::parse();
+    let res = match args.cmd {
+        Cmd::Init(a) => cli::init::run(a),
+        Cmd::Genesis(a) => cli::genesis::run(a),
+        Cmd::Start(a) => node::start::run(a).await,
+        Cmd::Localnet(a) => localnet::run(a).await,
+        Cmd::Keys(a) => cli::keys::run(a),
+        Cmd::Tx(a) => cli::tx::run(a).await,
+        Cmd::Query(a) => cli::query::run(a).await,
+        Cmd::Status(a) => cli::status::run(a).await,
+    };
+    if let Err(e) = res {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,5 @@
+//! Running a node: our ABCI application plus a supervised CometBFT process.
+
+pub mod cometbft;
+pub mod start;
+pub mod supervise;
