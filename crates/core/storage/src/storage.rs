@@ -136,7 +136,9 @@ impl Storage {
     /// must be exactly latest + 1. Empty `changes` still create a version (same root), since
     /// the app commits every block. Everything is written in one redb transaction: after a
     /// crash the store is at the previous or the new version, never between. An error here
-    /// is fatal for the node (see [`StorageError`]).
+    /// is fatal for the node (see [`StorageError`]). (If the commit is durable but reopening
+    /// the latest snapshot fails, this returns an error although the version is committed;
+    /// a restart sees it.)
     pub fn commit(&self, changes: &Changes, version: u64) -> Result<[u8; 32], StorageError> {
         let prepared = self.prepare(changes, version)?;
         let root = prepared.root_hash();
