@@ -117,7 +117,7 @@ impl App {
                 metrics::gauge!("virtengine_block_height")
                     .set(u32::try_from(header.height).unwrap_or(u32::MAX));
                 ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
-                    events: vec![],
+                    events: tm_events(&outcome.events),
                     tx_results: outcome.tx_results.iter().map(exec_result).collect(),
                     validator_updates: vec![],
                     consensus_param_updates: None,

@@ -52,6 +52,8 @@ pub struct BlockHeader {
 #[derive(Debug)]
 pub struct BlockOutcome {
     pub(crate) tx_results: Vec<TxOutcome>,
+    /// Events of the begin- and end-block hooks.
+    pub events: Vec<ve_module::Event>,
     pub app_hash: [u8; 32],
 }
 
@@ -238,6 +240,15 @@ impl App {
             gas_config: &self.gas_config,
         };
 
+        let mut block_events = Vec::new();
+        run_block_hook(
+            &mut block_state,
+            &self.gas_config,
+            &block,
+            &mut block_events,
+            modules::begin_block,
+        )?;
+
         let prechecked = {
             let base: &(dyn StateRead + Sync) = &block_state;
             self.precheck(txs, base, &block.chain_id)
@@ -257,6 +268,13 @@ impl App {
             // Never commit a block whose execution hit a storage failure: halt instead.
             return Err(AppError::new("store", 1, e.log.clone()));
         }
+        run_block_hook(
+            &mut block_state,
+            &self.gas_config,
+            &block,
+            &mut block_events,
+            modules::end_block,
+        )?;
         let changes = block_state.into_changes();
         let prepared = self
             .storage
@@ -269,6 +287,7 @@ impl App {
         });
         Ok(BlockOutcome {
             tx_results,
+            events: block_events,
             app_hash,
         })
     }
@@ -406,4 +425,33 @@ impl From<TxOutcome> for TxOutcomeView {
             gas_used: o.gas_used,
         }
     }
+}
+
+/// Runs a begin/end-block hook in its own overlay with an unlimited gas meter (block hooks
+/// are not paid for by anyone, so they must bound their own work). A hook error halts the
+/// node rather than committing a block that other nodes might execute differently.
+fn run_block_hook<S: StateRead>(
+    state: &mut Delta<S>,
+    gas_config: &GasConfig,
+    block: &BlockInfo,
+    events: &mut Vec<ve_module::Event>,
+    hook: fn(&mut ve_module::Context<'_>) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let mut gas = ve_module::GasMeter::infinite();
+    let mut hook_state = Delta::new(&*state);
+    let mut hook_events = Vec::new();
+    {
+        let mut ctx = ve_module::Context::new(
+            &mut hook_state,
+            &mut gas,
+            gas_config,
+            &mut hook_events,
+            block,
+        );
+        hook(&mut ctx)?;
+    }
+    let changes = hook_state.into_changes();
+    state.apply(changes);
+    events.extend(hook_events);
+    Ok(())
 }

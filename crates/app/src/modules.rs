@@ -40,6 +40,17 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     Ok(())
 }
 
+/// Begin-block hooks, in the written order. Each must bound its own work per block.
+pub(crate) fn begin_block(_ctx: &mut Context<'_>) -> Result<(), AppError> {
+    Ok(())
+}
+
+/// End-block hooks, in the written order. Each must bound its own work per block
+/// (a cursor or a queue with a per-block cap), never loop over user-growable state.
+pub(crate) fn end_block(_ctx: &mut Context<'_>) -> Result<(), AppError> {
+    Ok(())
+}
+
 /// Routes a gRPC-method query path to the module that owns it.
 pub(crate) fn route_query(
     ctx: &QueryContext<'_>,
