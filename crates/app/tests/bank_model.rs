@@ -2,6 +2,8 @@
 //! model of balances. After every block the chain's balances equal the model's, and
 //! the total supply never changes (fees move to the fee collector, nothing is minted).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::*;
 use proptest::prelude::*;

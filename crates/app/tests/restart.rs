@@ -1,5 +1,7 @@
 //! Crash safety at the application level: a block becomes durable only at Commit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::*;
 use ve_app::testing::TestNode;

@@ -1,5 +1,7 @@
 //! Behaviour of the transaction pipeline, driven through mock consensus.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::*;
 use ve_client::tx::msg_send;
@@ -30,7 +32,7 @@ fn send_moves_funds_and_pays_fee_to_fee_collector() {
 
 #[test]
 fn bad_signature_is_rejected_and_changes_nothing() {
-    let (mut node, users) = chain(2);
+    let (mut node, mut users) = chain(2);
     let mut tx = users[0].sign_with(
         vec![msg_send(
             &users[0].address,
@@ -59,7 +61,7 @@ fn bad_signature_is_rejected_and_changes_nothing() {
 
 #[test]
 fn wrong_sequence_is_rejected_with_expected_sequence_in_log() {
-    let (mut node, users) = chain(2);
+    let (mut node, mut users) = chain(2);
     let tx = users[0].sign_with(
         vec![msg_send(
             &users[0].address,
@@ -79,7 +81,7 @@ fn wrong_sequence_is_rejected_with_expected_sequence_in_log() {
 
 #[test]
 fn tx_signed_for_another_chain_id_fails_signature_check() {
-    let (mut node, users) = chain(2);
+    let (mut node, mut users) = chain(2);
     let tx = users[0].sign_with(
         vec![msg_send(
             &users[0].address,
@@ -99,7 +101,7 @@ fn tx_signed_for_another_chain_id_fails_signature_check() {
 
 #[test]
 fn fee_below_minimum_gas_price_is_rejected_with_the_required_fee() {
-    let (mut node, users) = chain(2);
+    let (mut node, mut users) = chain(2);
     // 200_000 gas at 0.025uve needs 5_000uve.
     let tx = users[0].sign_with(
         vec![msg_send(
@@ -221,7 +223,7 @@ fn sends_to_module_accounts_are_blocked() {
 
 #[test]
 fn out_of_gas_fails_the_tx_but_charges_the_fee() {
-    let (mut node, mut users) = chain(2);
+    let (mut node, users) = chain(2);
     let bob = users[1].address;
     let msg = || msg_send(&users[0].address, &bob, &[Coin::new("uve", 5)]);
     // CheckTx runs only the ante step, so its gas is what ante costs.
@@ -274,6 +276,7 @@ fn simulate_reports_gas_without_a_valid_signature() {
     let msg = msg_send(&users[0].address, &users[1].address, &[Coin::new("uve", 5)]);
     // Signed for another chain and with no fee: simulation checks neither.
     let tx = users[0].sign_with(vec![msg], 0, GAS, "whatever", 0);
+    #[allow(deprecated)]
     let req = ve_proto::cosmos::tx::v1beta1::SimulateRequest {
         tx: None,
         tx_bytes: tx,

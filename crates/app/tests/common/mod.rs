@@ -1,5 +1,5 @@
 //! Shared fixtures for app tests: deterministic accounts, a funded genesis, signing.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use ve_app::testing::{TestNode, TEST_CHAIN_ID};
 use ve_app::AppGenesis;
