@@ -2,9 +2,11 @@
 //!
 //! This file is only the command tree; each command lives in its own module.
 
+mod bench;
 mod chain;
 mod cli;
 mod config;
+mod gateway;
 mod gateway_link;
 mod genesis_file;
 mod home;
@@ -54,6 +56,18 @@ enum Cmd {
     Query(cli::query::QueryArgs),
     /// Show the status of a node.
     Status(cli::status::StatusArgs),
+    /// Benchmarks against a running chain.
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Pre-sign bank sends from many accounts, submit them over CometBFT RPC, and report
+    /// committed tx/s and latency percentiles.
+    Load(bench::LoadArgs),
 }
 
 #[tokio::main]
@@ -68,6 +82,9 @@ async fn main() {
         Cmd::Tx(a) => cli::tx::run(a).await,
         Cmd::Query(a) => cli::query::run(a).await,
         Cmd::Status(a) => cli::status::run(a).await,
+        Cmd::Bench {
+            cmd: BenchCmd::Load(a),
+        } => bench::load::main(a).await,
     };
     if let Err(e) = res {
         eprintln!("Error: {e:#}");

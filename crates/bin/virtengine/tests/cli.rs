@@ -2,7 +2,12 @@
 //! bank transfer, through `std::process::Command` on the built executable.
 
 // Test code: panicking on a broken expectation is the point, and deadlines need the clock.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -70,10 +70,6 @@ pub async fn run(args: StartArgs) -> Result<()> {
     })?;
     tracing::info!(home = %home.root.display(), "application state opened");
 
-    if cfg.metrics.enable {
-        start_metrics(cfg.metrics.address)?;
-    }
-
     let abci_addr = cfg.abci.address.clone();
     let abci_app = app.clone();
     let mut abci = tokio::spawn(async move { serve_abci(abci_app, &abci_addr).await });
@@ -173,26 +169,7 @@ async fn wait_for_abci(
     bail!("the ABCI server did not start listening on {address} within 10 s")
 }
 
-/// Installs the Prometheus recorder and serves `/metrics` on `addr`.
-fn start_metrics(addr: std::net::SocketAddr) -> Result<()> {
-    let (recorder, exporter) = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .with_http_listener(addr)
-        .build()
-        .with_context(|| format!("setting up the metrics endpoint on {addr}"))?;
-    metrics::set_global_recorder(recorder)
-        .map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
-    tokio::spawn(async move {
-        if let Err(e) = exporter.await {
-            tracing::error!(error = ?e, %addr, "metrics endpoint stopped");
-        }
-    });
-    tracing::info!(%addr, "Prometheus metrics at /metrics");
-    Ok(())
-}
-
-/// Starts the REST and gRPC gateway (owned by `crate::gateway`).
+/// Starts the REST/gRPC gateway and the metrics endpoint (owned by `crate::gateway`).
 fn start_gateway(app: &ve_app::App, cfg: &AppToml) {
-    // GATEWAY CALL SITE: wired to `crate::gateway::{serve_rest, serve_grpc}` once
-    // `src/gateway/mod.rs` exists (see `crate::gateway_link`).
     crate::gateway_link::start(app, cfg);
 }
