@@ -32,7 +32,7 @@ fn send_moves_funds_and_pays_fee_to_fee_collector() {
 
 #[test]
 fn bad_signature_is_rejected_and_changes_nothing() {
-    let (mut node, mut users) = chain(2);
+    let (mut node, users) = chain(2);
     let mut tx = users[0].sign_with(
         vec![msg_send(
             &users[0].address,
@@ -61,7 +61,7 @@ fn bad_signature_is_rejected_and_changes_nothing() {
 
 #[test]
 fn wrong_sequence_is_rejected_with_expected_sequence_in_log() {
-    let (mut node, mut users) = chain(2);
+    let (mut node, users) = chain(2);
     let tx = users[0].sign_with(
         vec![msg_send(
             &users[0].address,
@@ -81,7 +81,7 @@ fn wrong_sequence_is_rejected_with_expected_sequence_in_log() {
 
 #[test]
 fn tx_signed_for_another_chain_id_fails_signature_check() {
-    let (mut node, mut users) = chain(2);
+    let (mut node, users) = chain(2);
     let tx = users[0].sign_with(
         vec![msg_send(
             &users[0].address,
@@ -101,7 +101,7 @@ fn tx_signed_for_another_chain_id_fails_signature_check() {
 
 #[test]
 fn fee_below_minimum_gas_price_is_rejected_with_the_required_fee() {
-    let (mut node, mut users) = chain(2);
+    let (mut node, users) = chain(2);
     // 200_000 gas at 0.025uve needs 5_000uve.
     let tx = users[0].sign_with(
         vec![msg_send(
