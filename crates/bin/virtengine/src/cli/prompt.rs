@@ -73,7 +73,9 @@ pub fn passphrase() -> Result<Zeroizing<String>> {
 
 /// Asks `question [y/N]`; anything but y/yes is no.
 pub fn confirm(question: &str) -> Result<bool> {
-    let answer = ask(&format!("{question} [y/N]: "), false)?;
+    let answer = ask(&format!("{question} [y/N]: "), false).map_err(|_| {
+        anyhow::anyhow!("{question}: no answer on stdin; pass --yes (-y) to skip the confirmation")
+    })?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"
