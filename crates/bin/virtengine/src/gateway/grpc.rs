@@ -7,6 +7,10 @@
 //! the SDK, the `x-cosmos-block-height` request header selects the height and the response
 //! carries the height it was read at.
 
+// tonic's service traits fix `tonic::Status` (176 bytes) as the error type; boxing it in
+// our helpers would only add conversions at every call.
+#![allow(clippy::result_large_err)]
+
 use super::descriptors;
 use super::error::GatewayError;
 use super::metrics as gw_metrics;
@@ -29,18 +33,19 @@ pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
 
 /// Builds the three services plus reflection as a tonic router (for tests and [`serve_grpc`]).
 pub fn router(gw: Gateway) -> anyhow::Result<tonic::service::Routes> {
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(descriptors::file_descriptor_set()?)
-        .with_service_name("cosmos.auth.v1beta1.Query")
-        .with_service_name("cosmos.bank.v1beta1.Query")
-        .with_service_name("cosmos.tx.v1beta1.Service")
+    // Both reflection versions: grpcurl asks v1 first, older tools only speak v1alpha.
+    let builder = || -> anyhow::Result<_> {
+        let mut b = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(descriptors::file_descriptor_set()?);
+        for s in descriptors::SERVICES {
+            b = b.with_service_name(*s);
+        }
+        Ok(b)
+    };
+    let reflection = builder()?
         .build_v1()
         .context("building gRPC reflection service")?;
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(descriptors::file_descriptor_set()?)
-        .with_service_name("cosmos.auth.v1beta1.Query")
-        .with_service_name("cosmos.bank.v1beta1.Query")
-        .with_service_name("cosmos.tx.v1beta1.Service")
+    let reflection_alpha = builder()?
         .build_v1alpha()
         .context("building gRPC reflection service (v1alpha)")?;
     let svc = GrpcService { gw };

@@ -11,6 +11,7 @@ use super::json;
 use super::metrics as gw_metrics;
 use super::service::Gateway;
 use anyhow::Context;
+use axum::body::Bytes;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
@@ -226,7 +227,11 @@ async fn query_route(
     Ok(json_at_height(v, ok.height))
 }
 
-fn parse_body<M: Message + Default>(full_name: &str, body: Value) -> Result<M, GatewayError> {
+/// Parses a JSON request body into `M`; malformed JSON is a Cosmos-style 400, not axum's
+/// plain-text rejection.
+fn parse_body<M: Message + Default>(full_name: &str, body: &[u8]) -> Result<M, GatewayError> {
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| GatewayError::invalid(format!("invalid JSON body: {e}")))?;
     let bytes =
         json::from_json(full_name, body).map_err(|e| GatewayError::invalid(format!("{e:#}")))?;
     M::decode(bytes.as_slice()).map_err(|e| GatewayError::invalid(e.to_string()))
@@ -238,11 +243,8 @@ fn render<M: Message + prost::Name>(msg: &M) -> Result<Response, GatewayError> {
 }
 
 /// `POST /cosmos/tx/v1beta1/txs` with `{"tx_bytes": base64, "mode": "BROADCAST_MODE_SYNC"}`.
-async fn broadcast_tx(
-    State(gw): State<Gateway>,
-    Json(body): Json<Value>,
-) -> Result<Response, GatewayError> {
-    let req: txs::BroadcastTxRequest = parse_body("cosmos.tx.v1beta1.BroadcastTxRequest", body)?;
+async fn broadcast_tx(State(gw): State<Gateway>, body: Bytes) -> Result<Response, GatewayError> {
+    let req: txs::BroadcastTxRequest = parse_body("cosmos.tx.v1beta1.BroadcastTxRequest", &body)?;
     let r = gw.broadcast(&req.tx_bytes, req.mode).await?;
     render(&txs::BroadcastTxResponse {
         tx_response: Some(r),
@@ -262,11 +264,8 @@ async fn get_tx(
 }
 
 /// `POST /cosmos/tx/v1beta1/simulate` with `{"tx_bytes": base64}` (or the deprecated `tx`).
-async fn simulate(
-    State(gw): State<Gateway>,
-    Json(body): Json<Value>,
-) -> Result<Response, GatewayError> {
-    let req: txs::SimulateRequest = parse_body("cosmos.tx.v1beta1.SimulateRequest", body)?;
+async fn simulate(State(gw): State<Gateway>, body: Bytes) -> Result<Response, GatewayError> {
+    let req: txs::SimulateRequest = parse_body("cosmos.tx.v1beta1.SimulateRequest", &body)?;
     let ok = gw.simulate(req).await?;
     let v = json::to_json("cosmos.tx.v1beta1.SimulateResponse", &ok.value)
         .map_err(|e| GatewayError::internal(format!("{e:#}")))?;
