@@ -192,7 +192,7 @@ impl App {
     ) -> Vec<Result<(CheckedTx, PreVerified), AppError>> {
         txs.par_iter()
             .map(|bytes| {
-                let tx = decode_tx(bytes, &self.router)?;
+                let tx = decode_tx(bytes, &self.router, false)?;
                 let mut pre = Vec::with_capacity(tx.signers.len());
                 for s in &tx.signers {
                     let account = ve_auth::state::get_account(&mut ReadOnly(base), &s.address)?;
@@ -307,7 +307,7 @@ impl App {
 
     /// CheckTx (new or recheck): stateless checks plus ante against the mempool state.
     pub fn check_tx(&self, bytes: &[u8]) -> TxOutcomeView {
-        let tx = match decode_tx(bytes, &self.router) {
+        let tx = match decode_tx(bytes, &self.router, false) {
             Err(e) => return TxOutcome::failed(&e, 0, 0).into(),
             Ok(tx) => tx,
         };
@@ -351,7 +351,7 @@ impl App {
             block: &block,
             gas_config: &self.gas_config,
         };
-        let tx = decode_tx(bytes, &self.router)?;
+        let tx = decode_tx(bytes, &self.router, true)?;
         let pre = vec![None; tx.signers.len()];
         let (outcome, _) = run_tx(&env, &snapshot, &tx, &pre, Mode::Simulate);
         if outcome.code != 0 {

@@ -275,7 +275,8 @@ fn simulate_reports_gas_without_a_valid_signature() {
     node.execute_block(&[]).unwrap();
     let msg = msg_send(&users[0].address, &users[1].address, &[Coin::new("uve", 5)]);
     // Signed for another chain and with no fee: simulation checks neither.
-    let tx = users[0].sign_with(vec![msg], 0, GAS, "whatever", 0);
+    // Gas limit 0 too: clients simulate before they know the gas.
+    let tx = users[0].sign_with(vec![msg], 0, 0, "whatever", 0);
     #[allow(deprecated)]
     let req = ve_proto::cosmos::tx::v1beta1::SimulateRequest {
         tx: None,
@@ -290,4 +291,18 @@ fn simulate_reports_gas_without_a_valid_signature() {
     let resp = ve_proto::cosmos::tx::v1beta1::SimulateResponse::decode(r.value.as_slice()).unwrap();
     let used = resp.gas_info.unwrap().gas_used;
     assert!(used > 10_000 && used < GAS, "{used}");
+
+    // The same zero gas limit is refused outside simulation.
+    let tx = users[0].sign_with(
+        vec![msg_send(
+            &users[0].address,
+            &users[1].address,
+            &[Coin::new("uve", 5)],
+        )],
+        FEE,
+        0,
+        ve_app::testing::TEST_CHAIN_ID,
+        0,
+    );
+    assert_eq!(node.app().check_tx(&tx).code, 18);
 }

@@ -49,8 +49,13 @@ pub(crate) fn sign_doc_bytes(
     .encode_to_vec()
 }
 
-/// Bounds, decoding and every check that needs no state.
-pub(crate) fn decode_tx(bytes: &[u8], router: &Router) -> Result<CheckedTx, AppError> {
+/// Bounds, decoding and every check that needs no state. `simulate` accepts a zero gas
+/// limit: clients simulate before they know how much gas to ask for.
+pub(crate) fn decode_tx(
+    bytes: &[u8],
+    router: &Router,
+    simulate: bool,
+) -> Result<CheckedTx, AppError> {
     if bytes.is_empty() {
         return Err(tx_err(2, "empty transaction"));
     }
@@ -119,7 +124,7 @@ pub(crate) fn decode_tx(bytes: &[u8], router: &Router) -> Result<CheckedTx, AppE
             "fee payer and fee granter are not supported: the first signer pays",
         ));
     }
-    if fee.gas_limit == 0 || fee.gas_limit > MAX_GAS_LIMIT {
+    if (fee.gas_limit == 0 && !simulate) || fee.gas_limit > MAX_GAS_LIMIT {
         return Err(tx_err(
             18,
             format!(

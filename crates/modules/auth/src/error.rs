@@ -19,11 +19,16 @@ pub enum AuthError {
 
 impl ErrorCode for AuthError {
     fn codespace(&self) -> &'static str {
-        "auth"
+        match self {
+            // The Cosmos SDK answers a missing account with gRPC NotFound, which reaches
+            // ABCI clients as `sdk` code 38; wallets and CosmJS look for exactly that.
+            Self::AccountNotFound(_) => "sdk",
+            _ => "auth",
+        }
     }
     fn code(&self) -> u32 {
         match self {
-            Self::AccountNotFound(_) => 2,
+            Self::AccountNotFound(_) => 38,
             Self::InvalidAddress(..) => 3,
             Self::Corrupt(_) => 4,
             Self::AccountNumberOverflow => 5,
