@@ -43,7 +43,7 @@ impl GatewayError {
     /// added later without a table entry here.
     pub fn from_abci(codespace: &str, code: u32, log: &str) -> Self {
         let grpc = match (codespace, code) {
-            ("auth", 2) | ("bank", 6) => Code::NotFound,
+            ("auth", 2) | ("bank", 6) | ("sdk", 38) => Code::NotFound,
             ("auth", 3 | 7) | ("bank", 7 | 10 | 23) => Code::InvalidArgument,
             ("sdk", 6) => Code::Unimplemented,
             ("sdk", 2 | 7 | 10 | 18 | 21) => Code::InvalidArgument,
