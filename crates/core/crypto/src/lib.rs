@@ -1,9 +1,11 @@
-//! Account keys (secp256k1), BIP-39/BIP-32 derivation, addresses and hashing.
+//! Account keys (secp256k1), BIP-39/BIP-32 derivation, addresses, hashing, and the
+//! multi-recipient envelopes sensitive payloads travel in ([`envelope`]).
 //!
 //! Signature verification here runs inside consensus, so every function is total:
 //! malformed input is an error, never a panic, and nothing depends on the clock or
 //! on randomness except key *generation*, which only clients call.
 
+pub mod envelope;
 mod error;
 mod hash;
 mod hd;

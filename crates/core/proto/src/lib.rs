@@ -5,6 +5,15 @@
 //! (`proto/virtengine/<module>/v1`) are generated here as modules land.
 
 pub use cosmos_sdk_proto::cosmos;
+
+/// VirtEngine's own messages, generated from `proto/virtengine/<module>/v1` by build.rs.
+pub mod virtengine {
+    pub mod encryption {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/virtengine.encryption.v1.rs"));
+        }
+    }
+}
 pub use cosmos_sdk_proto::Any;
 pub use prost;
 pub use tendermint_proto;
