@@ -61,9 +61,15 @@ pub struct RpcClient {
 impl RpcClient {
     /// `url` is the RPC base, like `http://127.0.0.1:26657`.
     pub fn new(url: impl Into<String>) -> Result<Self, RpcError> {
+        Self::with_timeout(url, DEFAULT_REQUEST_TIMEOUT)
+    }
+
+    /// As [`new`](Self::new), with a per-request timeout: health checks want a short
+    /// one so that a hung node does not hang the caller.
+    pub fn with_timeout(url: impl Into<String>, timeout: Duration) -> Result<Self, RpcError> {
         let url = url.into().trim_end_matches('/').to_string();
         let http = reqwest::Client::builder()
-            .timeout(DEFAULT_REQUEST_TIMEOUT)
+            .timeout(timeout)
             .build()
             .map_err(|e| RpcError::Transport {
                 url: url.clone(),
@@ -320,6 +326,18 @@ mod tests {
 
         let err = parse::<TxJson>("tx_notfound.json").unwrap_err();
         assert!(is_not_found(&err), "{err}");
+    }
+
+    #[test]
+    fn events_serialize_back_to_cometbft_json() {
+        let body =
+            std::fs::read(format!("{}/testdata/tx.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let raw: Value = serde_json::from_slice(&body).unwrap();
+        let t: TxResult = parse::<TxJson>("tx.json").unwrap().into();
+        assert_eq!(
+            serde_json::to_value(&t.events).unwrap(),
+            raw["result"]["tx_result"]["events"]
+        );
     }
 
     #[test]

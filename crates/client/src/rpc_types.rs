@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use serde::de::{self, Deserializer};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub(crate) mod de_util {
     use super::*;
@@ -204,8 +204,9 @@ pub struct BroadcastResult {
     pub hash: String,
 }
 
-/// An ABCI event (`type` plus string attributes).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+/// An ABCI event (`type` plus string attributes). Serializes back to CometBFT's JSON
+/// shape, so tools can print events as the node reported them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 pub struct Event {
     #[serde(rename = "type")]
     pub kind: String,
@@ -213,7 +214,7 @@ pub struct Event {
     pub attributes: Vec<EventAttribute>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 pub struct EventAttribute {
     #[serde(default)]
     pub key: String,

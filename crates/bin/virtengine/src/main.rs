@@ -3,7 +3,6 @@
 //! This file is only the command tree; each command lives in its own module.
 
 mod bench;
-mod chain;
 mod cli;
 mod config;
 mod gateway;
@@ -13,7 +12,6 @@ mod home;
 mod localnet;
 mod logging;
 mod node;
-mod rpc_status;
 
 use clap::{Parser, Subcommand};
 

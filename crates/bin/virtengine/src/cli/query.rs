@@ -1,27 +1,29 @@
 //! `virtengine query ...`: read chain state through the node's ABCI query (paths are the
 //! Cosmos gRPC method names), printed like the Cosmos SDK CLI prints them.
+//!
+//! Also home to the node connection every client command shares ([`connect`]) and to
+//! the wording of node errors ([`rpc_error`], [`query_error`]).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use base64::Engine;
 use clap::{Args, Subcommand};
-use prost::Message;
 use serde_json::{json, Value};
-use ve_proto::cosmos::bank::v1beta1::{
-    QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
-    QueryTotalSupplyRequest, QueryTotalSupplyResponse,
-};
-use ve_proto::cosmos::base::query::v1beta1::PageRequest;
-use ve_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
-use ve_types::Address;
+use ve_client::rpc_types::TxResult;
+use ve_client::tx::SECP256K1_PUBKEY_TYPE_URL;
+use ve_client::{BaseAccount, QueryClient, QueryError, RpcClient, RpcError};
+use ve_types::{Address, Coin};
 
-use crate::chain::Node;
 use crate::cli::genesis::resolve_address;
 use crate::cli::keys::KeyringArgs;
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::NodeArgs;
 use crate::home;
+
+/// Per-request timeout of client commands.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
@@ -89,7 +91,9 @@ pub enum BankQuery {
 }
 
 pub async fn run(args: QueryArgs) -> Result<()> {
-    let node = Node::new(&args.node.node)?;
+    let node = connect(&args.node.node)?;
+    let url = node.url();
+    let q = QueryClient::new(&node);
     let out = args.output;
     let addr = |s: &str| -> Result<Address> {
         let home = home::resolve(args.home.as_deref(), home::DEFAULT_LOCALNET_HOME)?;
@@ -100,19 +104,16 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             cmd: AuthQuery::Account { address },
         } => {
             let a = addr(address)?;
-            let acc = node
-                .account(&a)
+            let acc = account(&node, &a)
                 .await?
                 .with_context(|| format!("account {a} not found: it has never received funds"))?;
             let pub_key = acc.pub_key.as_ref().map(|pk| {
-                let key = ve_proto::cosmos::crypto::secp256k1::PubKey::decode(pk.value.as_slice())
-                    .map(|k| base64::engine::general_purpose::STANDARD.encode(k.key))
-                    .unwrap_or_default();
-                json!({"@type": pk.type_url, "key": key})
+                let key = base64::engine::general_purpose::STANDARD.encode(pk.to_bytes());
+                json!({"@type": SECP256K1_PUBKEY_TYPE_URL, "key": key})
             });
             let v = json!({"account": {
                 "@type": "/cosmos.auth.v1beta1.BaseAccount",
-                "address": acc.address,
+                "address": acc.address.to_string(),
                 "pub_key": pub_key,
                 "account_number": acc.account_number.to_string(),
                 "sequence": acc.sequence.to_string(),
@@ -134,71 +135,35 @@ pub async fn run(args: QueryArgs) -> Result<()> {
         } => {
             let a = addr(address)?;
             if let Some(denom) = denom {
-                let r: QueryBalanceResponse = node
-                    .grpc_query(
-                        "/cosmos.bank.v1beta1.Query/Balance",
-                        &QueryBalanceRequest {
-                            address: a.to_string(),
-                            denom: denom.clone(),
-                        },
-                    )
-                    .await?;
-                let c = r.balance.unwrap_or(ProtoCoin {
-                    denom: denom.clone(),
-                    amount: "0".into(),
-                });
+                let c = q
+                    .balance(&a, denom)
+                    .await
+                    .map_err(|e| query_error(url, e))?;
                 let v = json!({"balance": coin_json(&c)});
                 return emit(out, &v, || println!("{}{}", c.amount, c.denom));
             }
-            let mut all = Vec::new();
-            let mut key = Vec::new();
-            loop {
-                let r: QueryAllBalancesResponse = node
-                    .grpc_query(
-                        "/cosmos.bank.v1beta1.Query/AllBalances",
-                        &QueryAllBalancesRequest {
-                            address: a.to_string(),
-                            pagination: Some(page(key)),
-                            resolve_denom: false,
-                        },
-                    )
-                    .await?;
-                all.extend(r.balances);
-                match r.pagination {
-                    Some(p) if !p.next_key.is_empty() => key = p.next_key,
-                    _ => break,
-                }
-            }
+            let all = q.all_balances(&a).await.map_err(|e| query_error(url, e))?;
             let v = json!({"balances": all.iter().map(coin_json).collect::<Vec<_>>()});
             emit(out, &v, || print_coins(&all, "no balances"))
         }
         QueryCmd::Bank {
             cmd: BankQuery::Total,
         } => {
-            let mut all = Vec::new();
-            let mut key = Vec::new();
-            loop {
-                let r: QueryTotalSupplyResponse = node
-                    .grpc_query(
-                        "/cosmos.bank.v1beta1.Query/TotalSupply",
-                        &QueryTotalSupplyRequest {
-                            pagination: Some(page(key)),
-                        },
-                    )
-                    .await?;
-                all.extend(r.supply);
-                match r.pagination {
-                    Some(p) if !p.next_key.is_empty() => key = p.next_key,
-                    _ => break,
-                }
-            }
+            let all = q.total_supply().await.map_err(|e| query_error(url, e))?;
             let v = json!({"supply": all.iter().map(coin_json).collect::<Vec<_>>()});
             emit(out, &v, || print_coins(&all, "no supply"))
         }
         QueryCmd::Tx { hash } => {
-            let r = node.tx(hash).await?.with_context(|| {
-                format!("tx {hash} not found (not yet in a block, or on another chain)")
-            })?;
+            hex::decode(hash.trim_start_matches("0x"))
+                .with_context(|| format!("tx hash {hash:?} is not hex"))?;
+            let r = node
+                .tx(hash)
+                .await
+                .map_err(|e| rpc_error(url, e))?
+                .with_context(|| {
+                    format!("tx {hash} not found (not yet in a block, or on another chain)")
+                })?;
+            let r = TxOutput::included(r);
             match out {
                 OutputFormat::Json => print_json(&r),
                 OutputFormat::Text => {
@@ -217,19 +182,98 @@ pub async fn run(args: QueryArgs) -> Result<()> {
     }
 }
 
-fn page(key: Vec<u8>) -> PageRequest {
-    PageRequest {
-        key,
-        limit: 100,
-        ..Default::default()
+/// A transaction's result as the chain recorded it (JSON output of `tx` and `query tx`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TxOutput {
+    pub txhash: String,
+    pub height: u64,
+    pub code: u32,
+    pub codespace: String,
+    pub raw_log: String,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Value,
+}
+
+impl TxOutput {
+    /// A transaction that made it into a block.
+    pub fn included(r: TxResult) -> Self {
+        Self {
+            txhash: r.hash.to_uppercase(),
+            height: r.height,
+            code: r.code,
+            codespace: r.codespace,
+            raw_log: r.log,
+            gas_wanted: u64::try_from(r.gas_wanted).unwrap_or(0),
+            gas_used: u64::try_from(r.gas_used).unwrap_or(0),
+            events: serde_json::to_value(&r.events).unwrap_or(Value::Array(Vec::new())),
+        }
     }
 }
 
-fn coin_json(c: &ProtoCoin) -> Value {
-    json!({"denom": c.denom, "amount": c.amount})
+/// The node at `url` (CometBFT RPC), for client commands.
+pub fn connect(url: &str) -> Result<RpcClient> {
+    RpcClient::with_timeout(url, REQUEST_TIMEOUT).context("building HTTP client")
 }
 
-fn print_coins(coins: &[ProtoCoin], empty: &str) {
+/// The account's number and sequence; `None` if the chain has never seen it.
+pub async fn account(node: &RpcClient, address: &Address) -> Result<Option<BaseAccount>> {
+    QueryClient::new(node)
+        .account(address)
+        .await
+        .map_err(|e| match e {
+            QueryError::Abci {
+                codespace,
+                code,
+                log,
+                ..
+            } => anyhow!("account query failed: codespace {codespace} code {code}: {log}"),
+            e => query_error(node.url(), e),
+        })
+}
+
+/// A node error, worded for someone at a terminal.
+pub fn rpc_error(url: &str, e: RpcError) -> anyhow::Error {
+    match e {
+        RpcError::Transport { reason, .. } => anyhow!(reason).context(format!(
+            "no answer from CometBFT RPC at {url} (is the node running? start one with \
+             `virtengine localnet start`, or pass --node)"
+        )),
+        RpcError::Decode { method, reason } => {
+            anyhow!(reason).context(format!("unexpected response to {method} from {url}"))
+        }
+        RpcError::Rpc {
+            method,
+            message,
+            data,
+            ..
+        } => anyhow!("{method} failed at {url}: {message} {data}"),
+        e => anyhow!(e),
+    }
+}
+
+/// A query error, worded for someone at a terminal.
+pub fn query_error(url: &str, e: QueryError) -> anyhow::Error {
+    match e {
+        QueryError::Rpc(e) => rpc_error(url, e),
+        QueryError::Abci {
+            path,
+            codespace,
+            code,
+            log,
+            ..
+        } => anyhow!("query {path} failed: codespace {codespace} code {code}: {log}"),
+        QueryError::Decode { path, reason } => {
+            anyhow!(reason).context(format!("decoding the answer of {path}"))
+        }
+    }
+}
+
+fn coin_json(c: &Coin) -> Value {
+    json!({"denom": c.denom, "amount": c.amount.to_string()})
+}
+
+fn print_coins(coins: &[Coin], empty: &str) {
     if coins.is_empty() {
         println!("{empty}");
     }

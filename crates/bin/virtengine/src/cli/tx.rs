@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use ve_proto::cosmos::bank::v1beta1::MsgSend;
-use ve_types::{Address, Coins};
+use ve_client::{msg_send, QueryClient, RpcError, TxBuilder};
+use ve_types::{Address, Coin, Coins};
 
-use crate::chain::{self, Node, SignParams, TxResult};
 use crate::cli::keys::{open_keyring, unlock_passphrase, KeyringArgs};
 use crate::cli::output::{print_json, OutputFormat};
+use crate::cli::query::{account, connect, query_error, rpc_error, TxOutput};
 use crate::cli::{prompt, ChainArgs, NodeArgs};
 use crate::home;
 
@@ -19,6 +19,8 @@ use crate::home;
 const DEFAULT_GAS: u64 = 200_000;
 /// The chain's default minimum gas price, used when neither --fees nor --gas-prices is given.
 const DEFAULT_GAS_PRICE: &str = "0.025uve";
+/// How often to say that we are still waiting for the block.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Args)]
 pub struct TxArgs {
@@ -139,12 +141,11 @@ async fn send(from: String, to: String, amount: String, c: TxCommon) -> Result<(
     if coins.is_empty() {
         bail!("amount must not be empty or zero");
     }
-    let msg = MsgSend {
-        from_address: from_info.address.to_string(),
-        to_address: to_addr.to_string(),
-        amount: chain::proto_coins(&coins),
-    };
-    let any = ve_proto::to_any("/cosmos.bank.v1beta1.MsgSend", &msg);
+    let any = msg_send(
+        &from_info.address,
+        &to_addr,
+        &coins.iter().collect::<Vec<_>>(),
+    );
     let summary = format!(
         "send {coins} from {} ({}) to {to_addr}",
         from_info.name, from_info.address
@@ -160,9 +161,10 @@ async fn broadcast(
     msgs: Vec<ve_proto::Any>,
     summary: &str,
 ) -> Result<()> {
-    let node = Node::new(&c.node.node)?;
+    let node = connect(&c.node.node)?;
+    let url = node.url();
     let info = kr.show(key_name)?;
-    let account = node.account(&info.address).await?.with_context(|| {
+    let account = account(&node, &info.address).await?.with_context(|| {
         format!(
             "account {} does not exist on chain {} yet: it must receive funds first",
             info.address, c.chain.chain_id
@@ -178,21 +180,31 @@ async fn broadcast(
     }
     let pass = unlock_passphrase(kr)?;
     let key = kr.signer(key_name, &pass)?;
-
-    let mut params = SignParams {
-        chain_id: c.chain.chain_id.clone(),
-        account_number: account.account_number,
-        sequence: account.sequence,
-        fee: Coins::new(),
-        gas_limit: DEFAULT_GAS,
-        memo: c.memo.clone(),
+    let sign = |tx: &TxBuilder| {
+        tx.sign_direct(
+            &key,
+            &c.chain.chain_id,
+            account.account_number,
+            account.sequence,
+        )
     };
+
     // Simulate with the fee we would pay at the default gas, so the fee-deduction
     // writes are part of the estimate.
-    params.fee = fee_for(c, params.gas_limit)?;
-    params.gas_limit = if c.gas == "auto" {
-        let sim = chain::sign_tx(&key, msgs.clone(), &params);
-        let used = node.simulate(&sim).await?;
+    let mut tx = TxBuilder {
+        msgs,
+        memo: c.memo.clone(),
+        fee: fee_for(c, DEFAULT_GAS)?,
+        gas_limit: DEFAULT_GAS,
+        timeout_height: 0,
+    };
+    tx.gas_limit = if c.gas == "auto" {
+        let used = QueryClient::new(&node)
+            .simulate(&sign(&tx).bytes)
+            .await
+            .map_err(|e| query_error(url, e))
+            .context("simulating the transaction (for --gas auto)")?
+            .gas_used;
         let (num, den) = parse_decimal(&c.gas_adjustment).context("--gas-adjustment")?;
         u64::try_from(u128::from(used).saturating_mul(num).div_ceil(den)).unwrap_or(u64::MAX)
     } else {
@@ -200,56 +212,78 @@ async fn broadcast(
             .parse()
             .with_context(|| format!("--gas {:?}: use a number or `auto`", c.gas))?
     };
-    params.fee = fee_for(c, params.gas_limit)?;
-    let tx = chain::sign_tx(&key, msgs, &params);
-    let (code, codespace, log, hash) = node.broadcast_sync(&tx).await?;
-    let hash = if hash.is_empty() {
-        chain::tx_hash(&tx)
+    tx.fee = fee_for(c, tx.gas_limit)?;
+    let signed = sign(&tx);
+    let check = node
+        .broadcast_tx_sync(&signed.bytes)
+        .await
+        .map_err(|e| rpc_error(url, e))?;
+    let hash = if check.hash.is_empty() {
+        signed.hash
     } else {
-        hash
+        check.hash
     };
-    if code != 0 {
+    if check.code != 0 {
         return report(
             c.output,
-            &TxResult {
+            &TxOutput {
                 txhash: hash,
                 height: 0,
-                code,
-                codespace,
-                raw_log: log,
-                gas_wanted: params.gas_limit,
+                code: check.code,
+                codespace: check.codespace,
+                raw_log: check.log,
+                gas_wanted: tx.gas_limit,
                 gas_used: 0,
                 events: serde_json::Value::Array(Vec::new()),
             },
             "rejected by the mempool (CheckTx)",
         );
     }
-    if c.output == OutputFormat::Text {
+    let text = c.output == OutputFormat::Text;
+    if text {
         eprintln!("waiting for tx {hash} to be included in a block...");
     }
-    let text = c.output == OutputFormat::Text;
-    let res = node
-        .wait_for_tx(&hash, Duration::from_secs(c.timeout), |s| {
-            if text && s % 5 == 0 {
-                eprintln!("  still waiting ({s} s)");
+    let timeout = Duration::from_secs(c.timeout);
+    let wait = node.wait_for_tx(&hash, timeout);
+    tokio::pin!(wait);
+    let mut progress = tokio::time::interval(PROGRESS_INTERVAL);
+    progress.tick().await; // the first tick is immediate
+    let mut waited = 0;
+    let res = loop {
+        tokio::select! {
+            r = &mut wait => break r,
+            _ = progress.tick() => {
+                waited += PROGRESS_INTERVAL.as_secs();
+                if text {
+                    eprintln!("  still waiting ({waited} s)");
+                }
             }
-        })
-        .await?;
-    report(c.output, &res, "failed in the block")
+        }
+    };
+    let res = res.map_err(|e| match e {
+        RpcError::TxTimeout { .. } => anyhow::anyhow!(
+            "tx {hash} was accepted into the mempool but not included within {} s; \
+             check later with `virtengine query tx {hash}`",
+            timeout.as_secs()
+        ),
+        e => rpc_error(url, e),
+    })?;
+    report(c.output, &TxOutput::included(res), "failed in the block")
 }
 
 /// The fee for `gas`: --fees as given, else gas x (--gas-prices or the default price).
-fn fee_for(c: &TxCommon, gas: u64) -> Result<Coins> {
-    match (&c.fees, &c.gas_prices) {
+fn fee_for(c: &TxCommon, gas: u64) -> Result<Vec<Coin>> {
+    let fee: Coins = match (&c.fees, &c.gas_prices) {
         (Some(f), _) => f
             .parse()
             .map_err(|e| anyhow::anyhow!("invalid --fees {f:?}: {e} (example: 5000uve)")),
         (None, Some(p)) => fee_from_price(p, gas),
         (None, None) => fee_from_price(DEFAULT_GAS_PRICE, gas),
-    }
+    }?;
+    Ok(fee.iter().collect())
 }
 
-fn report(output: OutputFormat, r: &TxResult, failure: &str) -> Result<()> {
+fn report(output: OutputFormat, r: &TxOutput, failure: &str) -> Result<()> {
     match output {
         OutputFormat::Json => print_json(r)?,
         OutputFormat::Text => {

@@ -19,11 +19,11 @@ use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::output::{print_json, OutputFormat};
+use crate::cli::status::{node_status, status_client};
 use crate::config::Ports;
 use crate::home;
 use crate::logging::LogFormat;
 use crate::node::supervise;
-use crate::rpc_status;
 
 /// Chain id of every localnet.
 pub const CHAIN_ID: &str = "virtengine-localnet-1";
@@ -239,7 +239,6 @@ struct NodeStatusOut {
 async fn status(home: &Path, output: OutputFormat) -> Result<()> {
     let m = load_manifest(home)?;
     let pids = read_pids(home)?;
-    let http = rpc_status::http()?;
     let mut out = Vec::new();
     for n in &m.nodes {
         let pid = pids
@@ -247,7 +246,7 @@ async fn status(home: &Path, output: OutputFormat) -> Result<()> {
             .find(|(name, _)| *name == n.name)
             .map(|(_, p)| *p);
         let running = pid.map(supervise::alive).unwrap_or(false);
-        let st = rpc_status::status(&http, &n.rpc).await;
+        let st = node_status(&status_client(&n.rpc)?).await;
         let (height, app_hash, catching_up, error) = match st {
             Ok(s) => (
                 Some(s.latest_block_height),

@@ -12,9 +12,9 @@ use tokio::process::Child;
 use tokio::signal::unix::{signal, SignalKind};
 
 use super::{build, load_manifest, pids_path, read_pids, Manifest, StartArgs};
+use crate::cli::status::{node_status, status_client};
 use crate::logging::LogFormat;
 use crate::node::supervise;
-use crate::rpc_status;
 
 pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
     if let Some((name, pid)) = read_pids(home)?
@@ -144,15 +144,19 @@ async fn wait_ready(
     children: &mut [(String, Child)],
     timeout: Duration,
 ) -> Result<()> {
-    let http = rpc_status::http()?;
+    let clients = m
+        .nodes
+        .iter()
+        .map(|n| status_client(&n.rpc))
+        .collect::<Result<Vec<_>>>()?;
     let start = Instant::now();
     let mut last_msg = String::new();
     loop {
         check_children(m, children)?;
         let mut heights = Vec::new();
-        for n in &m.nodes {
+        for client in &clients {
             heights.push(
-                rpc_status::status(&http, &n.rpc)
+                node_status(client)
                     .await
                     .ok()
                     .map(|s| s.latest_block_height),
@@ -245,8 +249,8 @@ fn print_ready(home: &Path, m: &Manifest) {
 async fn supervise_until_signal(m: &Manifest, children: &mut [(String, Child)]) -> Result<()> {
     let mut sigterm = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
-    let http = rpc_status::http()?;
     let rpc = m.nodes.first().map(|n| n.rpc.clone()).unwrap_or_default();
+    let node0 = status_client(&rpc)?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_report = Instant::now();
     loop {
@@ -257,7 +261,7 @@ async fn supervise_until_signal(m: &Manifest, children: &mut [(String, Child)]) 
                 check_children(m, children)?;
                 if last_report.elapsed() >= Duration::from_secs(30) {
                     last_report = Instant::now();
-                    match rpc_status::status(&http, &rpc).await {
+                    match node_status(&node0).await {
                         Ok(s) => println!("height {} app hash {}", s.latest_block_height, s.latest_app_hash),
                         Err(e) => println!("node0 RPC not answering: {e:#}"),
                     }
