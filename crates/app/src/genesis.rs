@@ -4,6 +4,7 @@
 use crate::MinGasPrice;
 use ve_auth::AuthGenesis;
 use ve_bank::BankGenesis;
+use ve_encryption::EncryptionGenesis;
 use ve_types::{Address, Coins};
 
 /// Chain-wide parameters that belong to no module.
@@ -20,6 +21,7 @@ pub struct AppGenesis {
     pub fee: FeeGenesis,
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
+    pub encryption: EncryptionGenesis,
 }
 
 impl AppGenesis {
@@ -34,6 +36,7 @@ impl AppGenesis {
     pub fn validate(&self) -> Result<(), String> {
         self.auth.validate().map_err(|e| e.to_string())?;
         self.bank.validate().map_err(|e| e.to_string())?;
+        self.encryption.validate().map_err(|e| e.to_string())?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {
                 return Err(format!(

@@ -26,6 +26,9 @@ pub(crate) fn router() -> Result<Router, String> {
         accounts: accounts.clone(),
     })?;
     r.add(ve_bank::MsgMultiSendHandler { blocked, accounts })?;
+    r.add(ve_encryption::RegisterKeyHandler)?;
+    r.add(ve_encryption::RevokeKeyHandler)?;
+    r.add(ve_encryption::RotateKeyHandler)?;
     Ok(r)
 }
 
@@ -37,6 +40,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     genesis.fee.min_gas_price.save(store)?;
     ve_auth::genesis::init_genesis(store, &genesis.auth)?;
     ve_bank::genesis::init_genesis(store, &genesis.bank)?;
+    ve_encryption::genesis::init_genesis(store, &genesis.encryption)?;
     Ok(())
 }
 
@@ -47,7 +51,8 @@ pub(crate) fn begin_block(_ctx: &mut Context<'_>) -> Result<(), AppError> {
 
 /// End-block hooks, in the written order. Each must bound its own work per block
 /// (a cursor or a queue with a per-block cap), never loop over user-growable state.
-pub(crate) fn end_block(_ctx: &mut Context<'_>) -> Result<(), AppError> {
+pub(crate) fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
+    ve_encryption::end_block(ctx)?;
     Ok(())
 }
 
@@ -61,6 +66,9 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = ve_bank::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_encryption::query::route(ctx, path, data) {
         return r;
     }
     Err(AppError::new(
