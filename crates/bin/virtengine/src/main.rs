@@ -52,6 +52,8 @@ enum Cmd {
     /// Query chain state.
     #[command(alias = "q")]
     Query(cli::query::QueryArgs),
+    /// Seal and open envelopes offline (multi-recipient encryption, docs/envelope.md).
+    Envelope(cli::envelope::EnvelopeArgs),
     /// Show the status of a node.
     Status(cli::status::StatusArgs),
     /// Benchmarks against a running chain.
@@ -80,6 +82,7 @@ async fn main() {
         Cmd::Tx(a) => cli::tx::run(a).await,
         Cmd::Query(a) => cli::query::run(a).await,
         Cmd::Status(a) => cli::status::run(a).await,
+        Cmd::Envelope(a) => cli::envelope::run(a),
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,

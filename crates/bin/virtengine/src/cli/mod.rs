@@ -1,6 +1,8 @@
 //! Command implementations for the client side (keys, tx, query, status) and for
 //! setting up a node home (init, genesis).
 
+pub mod encryption;
+pub mod envelope;
 pub mod genesis;
 pub mod init;
 pub mod keys;

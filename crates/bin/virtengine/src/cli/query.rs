@@ -53,6 +53,11 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: BankQuery,
     },
+    /// Encryption module: recipient keys.
+    Encryption {
+        #[command(subcommand)]
+        cmd: crate::cli::encryption::EncryptionQuery,
+    },
     /// A committed transaction by hash.
     #[command(
         after_help = "Example:\n  virtengine query tx 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
@@ -100,6 +105,9 @@ pub async fn run(args: QueryArgs) -> Result<()> {
         resolve_address(s, &home, &args.keyring)
     };
     match &args.cmd {
+        QueryCmd::Encryption { cmd } => {
+            crate::cli::encryption::run_query(&q, url, out, addr, cmd).await
+        }
         QueryCmd::Auth {
             cmd: AuthQuery::Account { address },
         } => {

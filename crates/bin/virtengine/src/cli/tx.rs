@@ -35,6 +35,11 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: BankTx,
     },
+    /// Encryption module: recipient keys for envelopes.
+    Encryption {
+        #[command(subcommand)]
+        cmd: crate::cli::encryption::EncryptionTx,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +115,7 @@ pub async fn run(args: TxArgs) -> Result<()> {
                     common,
                 },
         } => send(from, to, amount, common).await,
+        TxCmd::Encryption { cmd } => crate::cli::encryption::run_tx(cmd).await,
     }
 }
 
@@ -154,7 +160,7 @@ async fn send(from: String, to: String, amount: String, c: TxCommon) -> Result<(
 }
 
 /// Signs `msgs` as `key_name`, broadcasts, waits, prints; errors on a non-zero code.
-async fn broadcast(
+pub(crate) async fn broadcast(
     c: &TxCommon,
     kr: &ve_client::Keyring,
     key_name: &str,
