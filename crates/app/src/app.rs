@@ -12,9 +12,12 @@ use crate::{modules, AppConfig};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use ve_module::{BlockInfo, GasConfig, QueryContext, ReadOnly, Router};
+use ve_module::{BlockInfo, GasConfig, QueryContext, ReadOnly, Router, Store};
 use ve_storage::{Changes, Delta, PreparedCommit, Snapshot, StateRead, Storage, StorageError};
 use ve_types::AppError;
+
+/// `app/chain_id` → the chain id given at InitChain (UTF-8).
+const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
 
 /// The answer to an ABCI query, ready for any transport (ABCI, gRPC, REST).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -111,12 +114,18 @@ impl App {
 
     pub fn with_storage(storage: Storage) -> Result<Self, AppError> {
         let router = modules::router().map_err(|e| AppError::new("app", 1, e))?;
+        // The chain id arrives only with InitChain, which CometBFT does not repeat after a
+        // restart; it is kept in state so a restarted node verifies signatures the same way.
+        let chain_id = ReadOnly(&storage.latest_snapshot())
+            .get(CHAIN_ID_KEY)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         Ok(Self {
             storage,
             router: Arc::new(router),
             gas_config: Arc::new(GasConfig::default()),
             inner: Arc::new(Mutex::new(Inner {
-                chain_id: String::new(),
+                chain_id,
                 genesis: None,
                 pending: None,
                 check_state: None,
@@ -144,11 +153,6 @@ impl App {
         }
     }
 
-    /// Remembers the chain id: the app never trusts a chain id carried by a transaction.
-    pub fn set_chain_id(&self, chain_id: &str) {
-        self.lock().chain_id = chain_id.to_string();
-    }
-
     /// InitChain: validates genesis and stages its writes for the first block. Returns an
     /// empty app hash, so CometBFT uses genesis.json's, and the first block commits both.
     pub fn init_chain(&self, chain_id: &str, app_state: &[u8]) -> Result<(), AppError> {
@@ -171,6 +175,7 @@ impl App {
                 &mut events,
                 &block,
             );
+            ctx.put(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
             modules::init_genesis(&mut ctx, &genesis)?;
         }
         let changes = delta.into_changes();

@@ -32,8 +32,8 @@ fn crash_between_finalize_and_commit_leaves_previous_height_and_replay_gives_sam
     let height_before = node.app().info().0;
     drop(node); // crash: no Commit
 
+    // No chain id is passed in: it must come back from state, as after a node restart.
     let app = App::open(dir.path(), AppConfig::default()).unwrap();
-    app.set_chain_id(ve_app::testing::TEST_CHAIN_ID);
     assert_eq!(
         app.info().0,
         height_before,
@@ -75,4 +75,35 @@ fn committed_state_survives_reopen_with_identical_app_hash() {
     assert_eq!(app.info(), (height, hash));
     let node = TestNode::with_app(app, height);
     assert_eq!(balance(&node, &bob), START + 3);
+}
+
+#[test]
+fn restarted_node_still_accepts_transactions_without_init_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut users: Vec<User> = (0..2)
+        .map(|i| User::new(i + 1, FIRST_USER_NUMBER + u64::from(i)))
+        .collect();
+    let mut genesis = ve_app::AppGenesis::default();
+    for u in &users {
+        genesis
+            .add_account(u.address, &"1000000000uve".parse().unwrap())
+            .unwrap();
+    }
+    let app = App::open(dir.path(), AppConfig::default()).unwrap();
+    let mut node = TestNode::with_app(app, 0);
+    node.init_chain(ve_app::testing::TEST_CHAIN_ID, &genesis)
+        .unwrap();
+    node.execute_block(&[]).unwrap();
+    drop(node);
+
+    let app = App::open(dir.path(), AppConfig::default()).unwrap();
+    let mut node = TestNode::with_app(app, 1);
+    let bob = users[1].address;
+    let tx = users[0].send(&bob, 5);
+    let checked = node.app().check_tx(&tx);
+    assert_eq!(checked.code, 0, "{}", checked.log);
+    let out = node.execute_block(&[tx]).unwrap();
+    let first = out.results().next().unwrap();
+    assert_eq!(first.0, 0, "{first:?}");
+    assert_eq!(balance(&node, &bob), START + 5);
 }
