@@ -31,11 +31,11 @@ run: setup
 	exec $(VIRTENGINE) localnet start $(LOCALNET_ARGS)
 
 test: setup
-	cargo test --workspace
+	cargo test --workspace --exclude ve-e2e
 	$(MAKE) --no-print-directory test-e2e test-cosmjs
 
 test-rust:
-	cargo test --workspace
+	cargo test --workspace --exclude ve-e2e
 
 test-e2e:
 	@if [ -f tests/run-e2e.sh ]; then bash tests/run-e2e.sh; else echo "==> tests/run-e2e.sh not present: skipping end-to-end tests"; fi
