@@ -1,6 +1,6 @@
 //! Envelope decoding on untrusted bytes (what the chain's `validate_envelope` and every
 //! recipient's `open` see): never a panic; whatever parses is canonical, within limits,
-//! sorted and unique; and nothing but the real envelope opens.
+//! sorted and unique; and nothing but the genuine envelopes (the seeds) opens.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +15,17 @@ fn alice() -> RecipientSecretKey {
 
 fn bob() -> RecipientSecretKey {
     RecipientSecretKey::from_bytes([0x22; 32])
+}
+
+/// The envelope of docs/envelope.md's vector 1 (alice only, unsigned).
+fn vector_1() -> Vec<u8> {
+    let m = SealMaterial {
+        ephemeral_secret: [0x33; 32],
+        data_key: [0x44; 32],
+        payload_nonce: [0x55; 24],
+        key_nonces: vec![[0x66; 24]],
+    };
+    seal_with_material(&m, b"hello, virtengine", &[alice().public_key()], None).unwrap_or_default()
 }
 
 /// The envelope of docs/envelope.md's vector 2 (alice and bob, signed).
@@ -37,17 +48,7 @@ fn vector_2() -> Vec<u8> {
 
 fuzz_target!(
     init: {
-        write_seeds(|| {
-            let m = SealMaterial {
-                ephemeral_secret: [0x33; 32],
-                data_key: [0x44; 32],
-                payload_nonce: [0x55; 24],
-                key_nonces: vec![[0x66; 24]],
-            };
-            let one = seal_with_material(&m, b"hello, virtengine", &[alice().public_key()], None)
-                .unwrap_or_default();
-            vec![("vector-1".into(), one), ("vector-2".into(), vector_2())]
-        });
+        write_seeds(|| vec![("vector-1".into(), vector_1()), ("vector-2".into(), vector_2())]);
     },
     |data: &[u8]| {
         if let Ok(p) = parse(data) {
@@ -60,7 +61,10 @@ fuzz_target!(
             if let Ok(o) = open(data, &key) {
                 // Only the genuine envelope opens: the format has one encoding, and every
                 // byte of it is authenticated.
-                assert_eq!(data, vector_2().as_slice(), "a forged envelope opened");
+                assert!(
+                    data == vector_1().as_slice() || data == vector_2().as_slice(),
+                    "a forged envelope opened"
+                );
                 assert_eq!(o.payload.as_slice(), b"hello, virtengine");
             }
         }
