@@ -19,7 +19,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 VIRTENGINE := $(TARGET_DIR)/release/virtengine
 LOCALNET_ARGS ?=
 
-.PHONY: help setup run test test-rust test-e2e test-cosmjs bench lint
+.PHONY: help setup run test test-rust test-e2e test-cosmjs test-envelope bench lint
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# *//'
@@ -32,7 +32,7 @@ run: setup
 
 test: setup
 	cargo test --workspace --exclude ve-e2e
-	$(MAKE) --no-print-directory test-e2e test-cosmjs
+	$(MAKE) --no-print-directory test-e2e test-cosmjs test-envelope
 
 test-rust:
 	cargo test --workspace --exclude ve-e2e
@@ -42,6 +42,9 @@ test-e2e:
 
 test-cosmjs:
 	@if [ -f tests/cosmjs/run.sh ]; then VIRTENGINE_BIN=$(VIRTENGINE) bash tests/cosmjs/run.sh; else echo "==> tests/cosmjs/run.sh not present: skipping CosmJS test"; fi
+
+test-envelope:
+	VIRTENGINE_BIN=$(VIRTENGINE) bash tests/envelope_libsodium/run.sh
 
 bench:
 	bash bench/run.sh

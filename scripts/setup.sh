@@ -80,6 +80,14 @@ if [ "${SKIP_NPM:-0}" != 1 ] && [ -f "$COSMJS/package.json" ]; then
   fi
 fi
 
+# --- Python deps for the libsodium interop test (PyNaCl binds libsodium) ----------------
+if python3 -c "import nacl" 2>/dev/null; then
+  say "pynacl present"
+else
+  say "installing pynacl (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check pynacl || die "pip install pynacl failed"
+fi
+
 # --- Rust build -------------------------------------------------------------------------
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 if [ "${SKIP_CARGO_BUILD:-0}" != 1 ]; then
