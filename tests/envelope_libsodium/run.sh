@@ -12,5 +12,6 @@ if [ ! -x "$bin" ]; then
   cargo build --quiet -p virtengine --manifest-path "$root/Cargo.toml"
   bin="$target/debug/virtengine"
 fi
+bin="$(realpath "$bin")"
 echo "==> libsodium interop (PyNaCl) against $bin"
 python3 "$root/tests/envelope_libsodium/check.py" "$root/docs/envelope.md" "$bin"
