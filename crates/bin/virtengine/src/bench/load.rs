@@ -94,6 +94,13 @@ pub struct LoadArgs {
     /// Amount sent by each tx, in `--denom`.
     #[arg(long, default_value_t = 1)]
     pub amount: u64,
+    /// Extra senders to derive from the first account's mnemonic (HD indexes 1..=N) and fund
+    /// before the measurement, so chains with few genesis accounts get as many senders.
+    #[arg(long, default_value_t = 0)]
+    pub extra_accounts: usize,
+    /// Amount (in `--denom`) each extra sender is funded with; must cover its fees.
+    #[arg(long, default_value_t = 1_000_000_000)]
+    pub extra_funding: u64,
     /// Seconds to wait for commitment after the last submission.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
@@ -135,6 +142,8 @@ pub struct LoadReport {
     pub missing: u64,
     /// Errors by kind: `check:<codespace>/<code>`, `deliver:<codespace>/<code>`, `rpc:<reason>`.
     pub errors: BTreeMap<String, u64>,
+    /// The first message seen for each error kind.
+    pub error_samples: BTreeMap<String, String>,
     /// Seconds from the first submission to the last commit seen.
     pub duration_s: f64,
     /// Seconds spent submitting.
@@ -174,7 +183,8 @@ impl LoadReport {
                     self.blocks, self.first_height, self.last_height, self.max_block_txs,
                 );
                 for (k, v) in &self.errors {
-                    s.push_str(&format!("error {k}: {v}\n"));
+                    let sample = self.error_samples.get(k).map(String::as_str).unwrap_or("");
+                    s.push_str(&format!("error {k}: {v} (first: {sample})\n"));
                 }
                 Ok(s)
             }
@@ -247,6 +257,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<LoadReport> {
     for e in &entries {
         signers.push(load_signer(&rpc, e, &args.prefix).await?);
     }
+    if args.extra_accounts > 0 {
+        let extra = fund_extra_senders(&rpc, &args, &entries, &mut signers, &fee).await?;
+        signers.extend(extra);
+    }
 
     // Pre-sign: tx i comes from account i % n, so each account's sequences increase by one.
     let sign_started = Instant::now();
@@ -262,7 +276,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<LoadReport> {
 
     let n_tx = txs.len();
     let timings = Arc::new(Mutex::new(vec![TxTiming::default(); n_tx]));
-    let errors: Arc<Mutex<BTreeMap<String, u64>>> = Arc::new(Mutex::new(BTreeMap::new()));
+    let errors: Arc<Mutex<Errors>> = Arc::new(Mutex::new(Errors::default()));
     let index: Arc<HashMap<[u8; 32], usize>> =
         Arc::new(txs.iter().enumerate().map(|(i, t)| (t.hash, i)).collect());
 
@@ -337,10 +351,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<LoadReport> {
         .lock()
         .map_err(|_| anyhow!("timings lock poisoned"))?
         .clone();
-    let errors = errors
-        .lock()
-        .map_err(|_| anyhow!("errors lock poisoned"))?
-        .clone();
+    let errors = std::mem::take(&mut *errors.lock().map_err(|_| anyhow!("errors lock poisoned"))?);
     Ok(summarize(
         &args,
         signers.len(),
@@ -415,8 +426,7 @@ fn fee_coin(args: &LoadArgs) -> anyhow::Result<Coin> {
 async fn load_signer(rpc: &CometRpc, e: &AccountEntry, prefix: &str) -> anyhow::Result<Signer> {
     let key = derive_key(&e.mnemonic, "", COSMOS_HD_PATH)
         .with_context(|| format!("deriving the key of account {}", e.name))?;
-    let pk = key.public_key();
-    let address = pk.address().to_bech32_with_hrp(prefix);
+    let address = key.public_key().address().to_bech32_with_hrp(prefix);
     if address != e.address {
         bail!(
             "account {}: mnemonic gives {address} but accounts.json says {} (wrong --prefix?)",
@@ -424,14 +434,25 @@ async fn load_signer(rpc: &CometRpc, e: &AccountEntry, prefix: &str) -> anyhow::
             e.address
         );
     }
+    signer_from_chain(rpc, key, &address, &e.name).await
+}
+
+/// A signer for `key` with its account number and sequence read from the chain.
+async fn signer_from_chain(
+    rpc: &CometRpc,
+    key: PrivateKey,
+    address: &str,
+    name: &str,
+) -> anyhow::Result<Signer> {
+    let pk = key.public_key();
     let req = QueryAccountRequest {
-        address: address.clone(),
+        address: address.to_string(),
     }
     .encode_to_vec();
     let value = rpc
         .abci_query_ok("/cosmos.auth.v1beta1.Query/Account", &req)
         .await
-        .with_context(|| format!("fetching account {} ({address}); is it funded?", e.name))?;
+        .with_context(|| format!("fetching account {name} ({address}); is it funded?"))?;
     let resp =
         QueryAccountResponse::decode(value.as_slice()).context("decoding account response")?;
     let any = resp
@@ -440,7 +461,7 @@ async fn load_signer(rpc: &CometRpc, e: &AccountEntry, prefix: &str) -> anyhow::
     let base = base_account(&any)?;
     Ok(Signer {
         key,
-        address,
+        address: address.to_string(),
         pub_key_any: Any {
             type_url: "/cosmos.crypto.secp256k1.PubKey".to_string(),
             value: PubKey {
@@ -463,7 +484,152 @@ fn base_account(any: &Any) -> anyhow::Result<BaseAccount> {
     }
 }
 
+/// One signed SIGN_MODE_DIRECT `MsgSend` of `amount` `--denom` from `s` to `to`, as
+/// (TxRaw bytes, SHA-256 hash).
 #[allow(deprecated)] // `AuthInfo.tip` is deprecated; it must still be set to `None`.
+fn sign_send(
+    s: &Signer,
+    to: &str,
+    amount: u64,
+    sequence: u64,
+    args: &LoadArgs,
+    fee: &Coin,
+) -> (Vec<u8>, [u8; 32]) {
+    let msg = MsgSend {
+        from_address: s.address.clone(),
+        to_address: to.to_string(),
+        amount: vec![Coin {
+            denom: args.denom.clone(),
+            amount: amount.to_string(),
+        }],
+    };
+    let body = TxBody {
+        messages: vec![Any {
+            type_url: "/cosmos.bank.v1beta1.MsgSend".to_string(),
+            value: msg.encode_to_vec(),
+        }],
+        memo: String::new(),
+        timeout_height: 0,
+        extension_options: Vec::new(),
+        non_critical_extension_options: Vec::new(),
+    };
+    let auth_info = AuthInfo {
+        signer_infos: vec![SignerInfo {
+            public_key: Some(s.pub_key_any.clone()),
+            mode_info: Some(ModeInfo {
+                sum: Some(mode_info::Sum::Single(mode_info::Single {
+                    mode: SignMode::Direct as i32,
+                })),
+            }),
+            sequence,
+        }],
+        fee: Some(Fee {
+            amount: vec![fee.clone()],
+            gas_limit: args.gas,
+            payer: String::new(),
+            granter: String::new(),
+        }),
+        tip: None,
+    };
+    let body_bytes = body.encode_to_vec();
+    let auth_info_bytes = auth_info.encode_to_vec();
+    let doc = SignDoc {
+        body_bytes: body_bytes.clone(),
+        auth_info_bytes: auth_info_bytes.clone(),
+        chain_id: args.chain_id.clone(),
+        account_number: s.account_number,
+    };
+    let sig = s.key.sign(&doc.encode_to_vec());
+    let bytes = TxRaw {
+        body_bytes,
+        auth_info_bytes,
+        signatures: vec![sig.to_vec()],
+    }
+    .encode_to_vec();
+    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    (bytes, hash)
+}
+
+/// Derives `count` more senders from the first account's mnemonic (HD indexes 1..=count), funds
+/// each with one `MsgSend` of `funding` from the file's accounts, waits until every funding tx
+/// is committed, and returns the new senders. Done before the clock starts, so that a chain
+/// whose genesis has few accounts is measured with as many independent senders as another.
+async fn fund_extra_senders(
+    rpc: &CometRpc,
+    args: &LoadArgs,
+    entries: &[AccountEntry],
+    funders: &mut [Signer],
+    fee: &Coin,
+) -> anyhow::Result<Vec<Signer>> {
+    let count = args.extra_accounts;
+    let mut extra = Vec::with_capacity(count);
+    for i in 1..=count {
+        let path = format!("m/44'/118'/0'/0/{i}");
+        let key = derive_key(&entries[0].mnemonic, "", &path)
+            .with_context(|| format!("deriving extra sender {path}"))?;
+        let address = key.public_key().address().to_bech32_with_hrp(&args.prefix);
+        extra.push(AccountEntry {
+            name: format!("extra{i}"),
+            address,
+            mnemonic: String::new(),
+        });
+    }
+    let mut hashes = Vec::with_capacity(count);
+    for (i, e) in extra.iter().enumerate() {
+        let funder = &mut funders[i % entries.len()];
+        let (bytes, hash) = sign_send(
+            funder,
+            &e.address,
+            args.extra_funding,
+            funder.sequence,
+            args,
+            fee,
+        );
+        let r = rpc.broadcast_tx_sync(&bytes).await?;
+        if r.code != 0 {
+            bail!(
+                "funding {} failed in CheckTx: code {} ({}): {}",
+                e.address,
+                r.code,
+                r.codespace,
+                r.log
+            );
+        }
+        funder.sequence += 1;
+        hashes.push(hash);
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    for hash in &hashes {
+        loop {
+            if let Some(r) = rpc.tx(hash).await? {
+                if r.tx_result.code != 0 {
+                    bail!("funding tx failed in its block: {}", r.tx_result.log);
+                }
+                break;
+            }
+            if Instant::now() >= deadline {
+                bail!("funding txs not committed within {}s", args.timeout);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let mut signers = Vec::with_capacity(count);
+    for (i, e) in extra.iter().enumerate() {
+        let key = derive_key(
+            &entries[0].mnemonic,
+            "",
+            &format!("m/44'/118'/0'/0/{}", i + 1),
+        )
+        .context("deriving extra sender")?;
+        signers.push(signer_from_chain(rpc, key, &e.address, &e.name).await?);
+    }
+    eprintln!(
+        "funded {count} extra senders with {}{} each",
+        args.extra_funding, args.denom
+    );
+    Ok(signers)
+}
+
 fn presign(signers: &[Signer], args: &LoadArgs, fee: &Coin) -> anyhow::Result<Vec<SignedTx>> {
     let n = signers.len();
     let total = usize::try_from(args.txs).context("--txs too large")?;
@@ -472,58 +638,7 @@ fn presign(signers: &[Signer], args: &LoadArgs, fee: &Coin) -> anyhow::Result<Ve
         let s = &signers[account];
         let to = &signers[(account + 1) % n].address;
         let sequence = s.sequence + (i / n) as u64;
-        let msg = MsgSend {
-            from_address: s.address.clone(),
-            to_address: to.clone(),
-            amount: vec![Coin {
-                denom: args.denom.clone(),
-                amount: args.amount.to_string(),
-            }],
-        };
-        let body = TxBody {
-            messages: vec![Any {
-                type_url: "/cosmos.bank.v1beta1.MsgSend".to_string(),
-                value: msg.encode_to_vec(),
-            }],
-            memo: String::new(),
-            timeout_height: 0,
-            extension_options: Vec::new(),
-            non_critical_extension_options: Vec::new(),
-        };
-        let auth_info = AuthInfo {
-            signer_infos: vec![SignerInfo {
-                public_key: Some(s.pub_key_any.clone()),
-                mode_info: Some(ModeInfo {
-                    sum: Some(mode_info::Sum::Single(mode_info::Single {
-                        mode: SignMode::Direct as i32,
-                    })),
-                }),
-                sequence,
-            }],
-            fee: Some(Fee {
-                amount: vec![fee.clone()],
-                gas_limit: args.gas,
-                payer: String::new(),
-                granter: String::new(),
-            }),
-            tip: None,
-        };
-        let body_bytes = body.encode_to_vec();
-        let auth_info_bytes = auth_info.encode_to_vec();
-        let doc = SignDoc {
-            body_bytes: body_bytes.clone(),
-            auth_info_bytes: auth_info_bytes.clone(),
-            chain_id: args.chain_id.clone(),
-            account_number: s.account_number,
-        };
-        let sig = s.key.sign(&doc.encode_to_vec());
-        let bytes = TxRaw {
-            body_bytes,
-            auth_info_bytes,
-            signatures: vec![sig.to_vec()],
-        }
-        .encode_to_vec();
-        let hash: [u8; 32] = Sha256::digest(&bytes).into();
+        let (bytes, hash) = sign_send(s, to, args.amount, sequence, args, fee);
         SignedTx {
             account,
             bytes,
@@ -587,9 +702,20 @@ impl Pacer {
     }
 }
 
-fn bump(errors: &Mutex<BTreeMap<String, u64>>, key: String) {
+/// Error counts by kind, with the first message seen for each kind (so a report says *why*,
+/// e.g. the fee the chain wanted).
+#[derive(Default)]
+struct Errors {
+    counts: BTreeMap<String, u64>,
+    samples: BTreeMap<String, String>,
+}
+
+fn bump(errors: &Mutex<Errors>, key: String, message: &str) {
     if let Ok(mut e) = errors.lock() {
-        *e.entry(key).or_default() += 1;
+        e.samples
+            .entry(key.clone())
+            .or_insert_with(|| message.chars().take(300).collect());
+        *e.counts.entry(key).or_default() += 1;
     }
 }
 
@@ -603,7 +729,7 @@ async fn submit_queue(
     rpc: CometRpc,
     queue: Vec<(usize, Vec<u8>)>,
     timings: Arc<Mutex<Vec<TxTiming>>>,
-    errors: Arc<Mutex<BTreeMap<String, u64>>>,
+    errors: Arc<Mutex<Errors>>,
     bar: ProgressBar,
     pacer: Pacer,
 ) {
@@ -619,7 +745,7 @@ async fn submit_queue(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Ok(r) => {
-                    bump(&errors, format!("check:{}/{}", r.codespace, r.code));
+                    bump(&errors, format!("check:{}/{}", r.codespace, r.code), &r.log);
                     break false;
                 }
                 Err(e) => {
@@ -636,10 +762,7 @@ async fn submit_queue(
                     } else {
                         "broadcast failed"
                     };
-                    bump(&errors, format!("rpc:{reason}"));
-                    if errors.lock().map(|e| e.len()).unwrap_or(0) < 3 {
-                        tracing::warn!("broadcast failed: {msg}");
-                    }
+                    bump(&errors, format!("rpc:{reason}"), &msg);
                     break false;
                 }
             }
@@ -667,7 +790,7 @@ async fn follow(
     rpc: CometRpc,
     start_height: u64,
     timings: Arc<Mutex<Vec<TxTiming>>>,
-    errors: Arc<Mutex<BTreeMap<String, u64>>>,
+    errors: Arc<Mutex<Errors>>,
     index: Arc<HashMap<[u8; 32], usize>>,
     submitting_done: Arc<AtomicU64>,
     bar: ProgressBar,
@@ -698,18 +821,24 @@ async fn follow(
                 })
                 .collect();
             if !ours.is_empty() {
-                let results = rpc.block_results(next_height).await?;
+                // CometBFT stores a block before its execution results: until the results
+                // exist, retry this height on the next poll.
+                let results = match rpc.block_results(next_height).await {
+                    Ok(r) => r,
+                    Err(e) if format!("{e:#}").contains("could not find results") => break,
+                    Err(e) => return Err(e),
+                };
                 let mut t = timings
                     .lock()
                     .map_err(|_| anyhow!("timings lock poisoned"))?;
                 for &(pos, i) in &ours {
-                    let code = results
-                        .txs_results
-                        .get(pos)
-                        .map(|r| (r.code, r.codespace.clone()));
-                    match code {
-                        Some((0, _)) | None => t[i].committed_at = Some(seen_at),
-                        Some((c, cs)) => bump(&errors, format!("deliver:{cs}/{c}")),
+                    match results.txs_results.get(pos) {
+                        Some(r) if r.code != 0 => bump(
+                            &errors,
+                            format!("deliver:{}/{}", r.codespace, r.code),
+                            &r.log,
+                        ),
+                        _ => t[i].committed_at = Some(seen_at),
                     }
                     // A tx can be in a block even if our broadcast call failed (e.g. timeout).
                     t[i].accepted = true;
@@ -760,7 +889,7 @@ fn summarize(
     args: &LoadArgs,
     accounts: usize,
     timings: &[TxTiming],
-    errors: BTreeMap<String, u64>,
+    errors: Errors,
     blocks: BlockTally,
     started: Instant,
     submit_s: f64,
@@ -769,6 +898,10 @@ fn summarize(
     let submitted = timings.iter().filter(|t| t.submitted_at.is_some()).count() as u64;
     let accepted = timings.iter().filter(|t| t.accepted).count() as u64;
     let committed = timings.iter().filter(|t| t.committed_at.is_some()).count() as u64;
+    let Errors {
+        counts: errors,
+        samples: error_samples,
+    } = errors;
     let failed_in_block: u64 = errors
         .iter()
         .filter(|(k, _)| k.starts_with("deliver:"))
@@ -799,6 +932,7 @@ fn summarize(
         failed_in_block,
         missing: accepted.saturating_sub(committed + failed_in_block),
         errors,
+        error_samples,
         duration_s,
         submit_s,
         submit_tps: rate(accepted, submit_s),
