@@ -12,6 +12,8 @@
 //!   hashes, tx results) and reports any height whose record later changes.
 //! * [`Ledger`] replays every `transfer` event from genesis and compares the result with
 //!   the balances the app answers at the same height.
+//! * [`load`]: a client load of CLI bank sends; [`faults`]: the 4-validator fault runner
+//!   (network namespaces, kill -9, SIGSTOP, partitions, wiped-data restarts).
 
 // Test support, never consensus code: wall-clock deadlines and panicking on failure are
 // exactly what a test harness needs.
@@ -21,6 +23,10 @@
     clippy::expect_used,
     clippy::panic
 )]
+
+pub mod faults;
+pub mod load;
+pub mod netns;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -243,11 +249,13 @@ pub fn wait_until<T>(
 // CometBFT RPC (blocking, std only)
 // ---------------------------------------------------------------------------------------
 
-/// A CometBFT RPC endpoint, spoken to with GET and URI parameters.
+/// A CometBFT RPC endpoint, spoken to with GET and URI parameters; on this host's
+/// loopback, or on the loopback of a network namespace (`/run/netns/<name>`).
 #[derive(Debug, Clone)]
 pub struct Rpc {
     addr: SocketAddr,
     pub url: String,
+    pub netns: Option<String>,
 }
 
 impl Rpc {
@@ -255,13 +263,27 @@ impl Rpc {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             url: format!("http://127.0.0.1:{port}"),
+            netns: None,
+        }
+    }
+
+    /// `127.0.0.1:<port>` inside the named network namespace.
+    pub fn in_netns(netns: &str, port: u16) -> Self {
+        Self {
+            netns: Some(netns.to_string()),
+            ..Self::new(port)
         }
     }
 
     /// `GET <path_and_query>`; the JSON-RPC `result`, or an error string (transport,
     /// HTTP, or the JSON-RPC error object).
     pub fn get(&self, path_and_query: &str) -> Result<Value, String> {
-        let body = http_get(self.addr, path_and_query, Duration::from_secs(15))?;
+        let body = http_get(
+            self.addr,
+            self.netns.as_deref(),
+            path_and_query,
+            Duration::from_secs(15),
+        )?;
         let v: Value = serde_json::from_str(&body)
             .map_err(|e| format!("GET {path_and_query}: not JSON ({e}): {body:.300}"))?;
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
@@ -359,9 +381,17 @@ pub fn tx_hash(tx: &[u8]) -> String {
 }
 
 /// One HTTP/1.1 GET with `Connection: close`; the body (chunked or not).
-fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<String, String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(3))
-        .map_err(|e| format!("connect {addr}: {e}"))?;
+fn http_get(
+    addr: SocketAddr,
+    netns: Option<&str>,
+    path: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    let mut s = match netns {
+        None => TcpStream::connect_timeout(&addr, Duration::from_secs(3))
+            .map_err(|e| format!("connect {addr}: {e}"))?,
+        Some(ns) => netns::connect(ns, addr, Duration::from_secs(3))?,
+    };
     s.set_read_timeout(Some(timeout)).ok();
     s.set_write_timeout(Some(timeout)).ok();
     let req = format!(
@@ -831,7 +861,7 @@ impl Drop for Localnet {
 /// The range keeps every port below Linux's ephemeral range (32768+) and away from the
 /// defaults (a developer's localnet), the benchmark (+10000) and the CLI crate's tests
 /// (+20000..).
-fn free_port_offset(tag: &str) -> u16 {
+pub fn free_port_offset(tag: &str) -> u16 {
     const SLOTS: u32 = 30;
     let salt: u32 = tag.bytes().map(u32::from).sum();
     let start = (std::process::id().wrapping_mul(7).wrapping_add(salt)) % SLOTS;
@@ -917,7 +947,7 @@ impl History {
     }
 }
 
-fn fetch_height(rpc: &Rpc, h: u64) -> Result<HeightRecord, String> {
+pub fn fetch_height(rpc: &Rpc, h: u64) -> Result<HeightRecord, String> {
     let b = rpc.get(&format!("/block?height={h}"))?;
     let block_hash = str_of(&b["block_id"]["hash"]);
     let header_app_hash = str_of(&b["block"]["header"]["app_hash"]);

@@ -19,175 +19,33 @@
     clippy::panic
 )]
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ve_e2e::{
-    check_balances, run_cmd, str_of, wait_until, History, Localnet, Rpc, ACCOUNTS, CHAIN_ID,
-    GENESIS_BALANCE,
-};
+use ve_e2e::load::{Committed, Load, LoadConfig, Target};
+use ve_e2e::{check_balances, wait_until, History, Localnet, Rpc, ACCOUNTS, GENESIS_BALANCE};
 
-/// A transaction the CLI reported as committed with code 0.
-#[derive(Debug, Clone)]
-struct Committed {
-    from: String,
-    hash: String,
-    height: u64,
-}
-
-#[derive(Debug, Default)]
-struct LoadState {
-    attempts: u64,
-    committed: Vec<Committed>,
-    /// CLI answered with a non-zero code (CheckTx or DeliverTx): (sender, code, log).
-    rejected: Vec<String>,
-    /// CLI failed without a result (node down, timeouts): count and a sample.
-    errors: u64,
-    error_samples: Vec<String>,
-    /// Contradictions in the CLI's own output (e.g. exit 0 with code != 0).
-    anomalies: Vec<String>,
-}
-
-/// One thread per test account, each sending to the next account in a ring with
-/// `virtengine tx bank send ... --yes --output json`, until stopped.
-struct Load {
-    stop: Arc<AtomicBool>,
-    state: Arc<Mutex<LoadState>>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-impl Load {
-    fn start(net: &Localnet) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let state = Arc::new(Mutex::new(LoadState::default()));
-        let mut threads = Vec::new();
-        for (i, from) in ACCOUNTS.iter().enumerate() {
-            let to = net.address(ACCOUNTS[(i + 1) % ACCOUNTS.len()]);
-            let from = from.to_string();
-            let bin = net.bin.clone();
-            let home = net.home_str.clone();
-            let node = net.rpc.url.clone();
-            let stop = stop.clone();
-            let state = state.clone();
-            threads.push(std::thread::spawn(move || {
-                let mut n = 0u64;
-                while !stop.load(Ordering::SeqCst) {
-                    n += 1;
-                    let amount = format!("{}uve", 100 + n);
-                    let r = run_cmd(
-                        &bin,
-                        &[
-                            "tx",
-                            "bank",
-                            "send",
-                            &from,
-                            &to,
-                            &amount,
-                            "--fees",
-                            "5000uve",
-                            "--yes",
-                            "--output",
-                            "json",
-                            "--keyring-backend",
-                            "test",
-                            "--home",
-                            &home,
-                            "--node",
-                            &node,
-                            "--chain-id",
-                            CHAIN_ID,
-                            "--timeout",
-                            "30",
-                        ],
-                        Duration::from_secs(60),
-                    );
-                    let mut st = state.lock().unwrap();
-                    st.attempts += 1;
-                    match r.json() {
-                        Some(v) => {
-                            let code = v["code"].as_u64();
-                            let hash = str_of(&v["txhash"]);
-                            let height = v["height"].as_u64().unwrap_or(0);
-                            match code {
-                                Some(0) if r.success && !hash.is_empty() && height > 0 => {
-                                    st.committed.push(Committed {
-                                        from: from.clone(),
-                                        hash,
-                                        height,
-                                    })
-                                }
-                                Some(0) => st.anomalies.push(format!(
-                                    "code 0 but no success/hash/height:\n{}",
-                                    r.describe()
-                                )),
-                                Some(c) if r.success => st.anomalies.push(format!(
-                                    "exit status 0 with code {c}:\n{}",
-                                    r.describe()
-                                )),
-                                Some(c) => {
-                                    st.rejected.push(format!(
-                                        "{from}: code {c} at height {height}: {}",
-                                        str_of(&v["raw_log"])
-                                    ));
-                                    drop(st);
-                                    std::thread::sleep(Duration::from_millis(300));
-                                }
-                                None => st
-                                    .anomalies
-                                    .push(format!("JSON without a code:\n{}", r.describe())),
-                            }
-                        }
-                        None => {
-                            st.errors += 1;
-                            if st.error_samples.len() < 5 {
-                                let last = r.stderr.lines().last().unwrap_or("").to_string();
-                                st.error_samples.push(format!(
-                                    "{from}: {}{}: {last}",
-                                    r.status,
-                                    if r.timed_out { " (timed out)" } else { "" }
-                                ));
-                            }
-                            drop(st);
-                            // The node is probably down: back off a little.
-                            std::thread::sleep(Duration::from_millis(300));
-                        }
-                    }
-                }
-            }));
-        }
-        Self {
-            stop,
-            state,
-            threads,
-        }
-    }
-
-    fn committed(&self) -> Vec<Committed> {
-        self.state.lock().unwrap().committed.clone()
-    }
-
-    fn committed_count(&self) -> usize {
-        self.state.lock().unwrap().committed.len()
-    }
-
-    /// Stops the senders (each finishes its current command) and returns the totals.
-    fn finish(mut self) -> LoadState {
-        self.stop.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            if t.join().is_err() {
-                panic!("a load thread panicked");
-            }
-        }
-        std::mem::take(&mut *self.state.lock().unwrap())
-    }
-}
-
-impl Drop for Load {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
+/// One sender per test account, each sending to the next account in a ring.
+fn start_load(net: &Localnet) -> Load {
+    Load::start(LoadConfig {
+        bin: net.bin.clone(),
+        home: net.home_str.clone(),
+        senders: ACCOUNTS
+            .iter()
+            .enumerate()
+            .map(|(i, from)| {
+                (
+                    from.to_string(),
+                    net.address(ACCOUNTS[(i + 1) % ACCOUNTS.len()]),
+                )
+            })
+            .collect(),
+        targets: vec![Target {
+            netns: None,
+            node: net.rpc.url.clone(),
+        }],
+        pause: Duration::ZERO,
+        healthy: None,
+    })
 }
 
 /// Re-reads every settled height and checks everything this test promises. Returns the
@@ -302,7 +160,7 @@ fn committed_txs_and_app_hashes_survive_kill_9_during_load() {
     );
 
     let mut history = History::default();
-    let load = Load::start(&net);
+    let load = start_load(&net);
     let mut kills: Vec<KillReport> = Vec::new();
 
     for round in 0..2 {

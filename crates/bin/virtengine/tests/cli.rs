@@ -302,3 +302,83 @@ fn localnet_send_and_query() {
     let st = json(&["localnet", "status", "--home", home, "--output", "json"]);
     assert_eq!(st["nodes"][0]["running"], false, "{st}");
 }
+
+#[test]
+fn localnet_init_with_node_ips_writes_homes_without_starting() {
+    if !cometbft_present() {
+        eprintln!("NOTICE: cometbft is not installed; skipping localnet init test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("ln");
+    let home = home.to_str().unwrap();
+    let ips = ["10.200.0.1", "10.200.0.2", "10.200.0.3"];
+    ok(&[
+        "localnet",
+        "init",
+        "--validators",
+        "3",
+        "--home",
+        home,
+        "--node-ips",
+        &ips.join(","),
+    ]);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{home}/localnet.json")).unwrap())
+            .unwrap();
+    let nodes = manifest["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert!(Path::new(&format!("{home}/accounts.json")).exists());
+    // Nothing was started.
+    assert!(!Path::new(&format!("{home}/localnet.pids")).exists());
+    for (i, n) in nodes.iter().enumerate() {
+        let cfg =
+            std::fs::read_to_string(format!("{home}/node{i}/cometbft/config/config.toml")).unwrap();
+        let cfg: toml::Value = cfg.parse().unwrap();
+        let p2p_port = n["p2p_port"].as_u64().unwrap();
+        assert_eq!(
+            cfg["p2p"]["laddr"].as_str().unwrap(),
+            format!("tcp://0.0.0.0:{p2p_port}")
+        );
+        // Every other node, at its own address and P2P port.
+        let mut want: Vec<String> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(j, p)| {
+                format!(
+                    "{}@{}:{}",
+                    p["node_id"].as_str().unwrap(),
+                    ips[j],
+                    p["p2p_port"].as_u64().unwrap()
+                )
+            })
+            .collect();
+        let mut got: Vec<String> = cfg["p2p"]["persistent_peers"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "persistent_peers of node{i}");
+        assert!(cfg["rpc"]["laddr"]
+            .as_str()
+            .unwrap()
+            .starts_with("tcp://127.0.0.1:"));
+    }
+    // One address per validator, or a clear error.
+    let out = ve(&[
+        "localnet",
+        "init",
+        "--validators",
+        "2",
+        "--home",
+        home,
+        "--node-ips",
+        "10.200.0.1",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one per validator"));
+}

@@ -1,6 +1,7 @@
 //! Building a fresh localnet: N node homes, one shared genesis with every validator
 //! and the funded test accounts, and peers wired between the nodes.
 
+use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -8,7 +9,7 @@ use ve_client::{Backend, Keyring};
 use ve_types::Coins;
 
 use super::{
-    Account, Manifest, NodeEntry, StartArgs, ACCOUNTS, ACCOUNT_BALANCE, CHAIN_ID, NODE_PORT_STRIDE,
+    Account, BuildArgs, Manifest, NodeEntry, ACCOUNTS, ACCOUNT_BALANCE, CHAIN_ID, NODE_PORT_STRIDE,
 };
 use crate::cli::init::{init_node, InitParams};
 use crate::config::Ports;
@@ -48,11 +49,27 @@ pub fn wipe(home: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Creates the chain; returns what was built (also written to localnet.json).
-pub fn build(home: &Path, args: &StartArgs) -> Result<Manifest> {
+/// Creates the chain; returns what was built (also written to localnet.json). With
+/// `node_ips` (one per validator), peers dial node i at `node_ips[i]` and P2P listens on
+/// all addresses; empty means every node on 127.0.0.1.
+pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manifest> {
     if args.validators == 0 {
         bail!("--validators must be at least 1");
     }
+    if !node_ips.is_empty() && node_ips.len() != usize::from(args.validators) {
+        bail!(
+            "--node-ips has {} address(es) for {} validator(s): give one per validator",
+            node_ips.len(),
+            args.validators
+        );
+    }
+    let host_of = |i: usize| -> String {
+        match node_ips.get(i) {
+            Some(IpAddr::V6(ip)) => format!("[{ip}]"),
+            Some(ip) => ip.to_string(),
+            None => "127.0.0.1".into(),
+        }
+    };
     std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
     let mut nodes = Vec::new();
     let mut homes = Vec::new();
@@ -129,7 +146,7 @@ pub fn build(home: &Path, args: &StartArgs) -> Result<Manifest> {
             .iter()
             .enumerate()
             .filter(|(j, _)| *j != i)
-            .map(|(_, (p, pp))| format!("{}@127.0.0.1:{}", p.node_id, pp.p2p))
+            .map(|(j, (p, pp))| format!("{}@{}:{}", p.node_id, host_of(j), pp.p2p))
             .collect();
         cometbft::edit_config(
             h,
@@ -143,6 +160,9 @@ pub fn build(home: &Path, args: &StartArgs) -> Result<Manifest> {
                 local_cluster: true,
             },
         )?;
+        if !node_ips.is_empty() {
+            listen_p2p_everywhere(h, ports.p2p)?;
+        }
     }
 
     let manifest = Manifest {
@@ -152,6 +172,18 @@ pub fn build(home: &Path, args: &StartArgs) -> Result<Manifest> {
     write_json(&super::manifest_path(home), &manifest)?;
     write_json(&home.join("accounts.json"), &accounts)?;
     Ok(manifest)
+}
+
+/// `p2p.laddr = tcp://0.0.0.0:<port>`: the node is dialled at its own address.
+fn listen_p2p_everywhere(h: &NodeHome, port: u16) -> Result<()> {
+    let path = h.cometbft_config();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("parsing {}", path.display()))?;
+    doc["p2p"]["laddr"] = toml_edit::value(format!("tcp://0.0.0.0:{port}"));
+    std::fs::write(&path, doc.to_string()).with_context(|| format!("writing {}", path.display()))
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {

@@ -1,5 +1,6 @@
-//! `virtengine localnet start|stop|status`: a throwaway multi-validator chain on this
-//! machine, for development, tests and demos.
+//! `virtengine localnet start|stop|status|init`: a throwaway multi-validator chain on this
+//! machine, for development, tests and demos. `init` only writes the homes, for tools that
+//! run the nodes themselves (e.g. each in its own network namespace, `--node-ips`).
 //!
 //! ```text
 //! <home>/localnet.json       what was built: chain id, nodes and their ports
@@ -54,6 +55,15 @@ pub enum LocalnetCmd {
         Ports of node i (offset = --port-offset + i*100): CometBFT RPC 26657, P2P 26656, ABCI 26658,\n\
         REST 1317, gRPC 9090, metrics 26660, CometBFT metrics 26661.")]
     Start(StartArgs),
+    /// Build a fresh chain (node homes, genesis, test accounts) without starting it; run
+    /// each node yourself with `virtengine start --home <home>/node<i>`.
+    #[command(after_help = "Examples:\n  \
+        virtengine localnet init --validators 4 --home /tmp/ln\n  \
+        virtengine localnet init --validators 4 --home /tmp/ln --node-ips 10.200.0.1,10.200.0.2,10.200.0.3,10.200.0.4\n\n\
+        With --node-ips, node i listens for P2P on 0.0.0.0 and its peers dial it at the i-th\n\
+        address (e.g. nodes in separate network namespaces); RPC, ABCI, REST and gRPC stay on\n\
+        127.0.0.1 inside the node's own network namespace.")]
+    Init(InitArgs),
     /// Stop a localnet started in the background (or from another terminal).
     Stop,
     /// Show each node: running?, height, app hash, catching up.
@@ -66,15 +76,38 @@ pub enum LocalnetCmd {
 
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
-    /// Number of validators (equal power).
-    #[arg(long, default_value_t = 1)]
-    pub validators: u16,
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// Reuse the chain in --home if there is one (restart it) instead of wiping it.
     #[arg(long)]
     pub keep: bool,
     /// Start the nodes in the background and return once the chain produces blocks.
     #[arg(long)]
     pub detach: bool,
+    /// Log format of the nodes (their logs go to <home>/node<i>/logs/).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds to wait for the first block.
+    #[arg(long, default_value_t = 90)]
+    pub ready_timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Comma-separated address of each node (one per validator): peers dial node i at
+    /// the i-th address instead of 127.0.0.1, and P2P listens on 0.0.0.0.
+    #[arg(long, value_delimiter = ',')]
+    pub node_ips: Vec<std::net::IpAddr>,
+}
+
+/// What a localnet is built with (`start` and `init`).
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Number of validators (equal power).
+    #[arg(long, default_value_t = 1)]
+    pub validators: u16,
     /// Added to every default port, e.g. to run beside another localnet.
     #[arg(long, env = "VIRTENGINE_LOCALNET_PORT_OFFSET", default_value_t = 0)]
     pub port_offset: u16,
@@ -87,12 +120,6 @@ pub struct StartArgs {
     /// CometBFT mempool capacity in transactions.
     #[arg(long, default_value_t = 10_000)]
     pub mempool_size: u64,
-    /// Log format of the nodes (their logs go to <home>/node<i>/logs/).
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// Seconds to wait for the first block.
-    #[arg(long, default_value_t = 90)]
-    pub ready_timeout: u64,
 }
 
 /// `<home>/localnet.json`.
@@ -188,9 +215,43 @@ pub async fn run(args: LocalnetArgs) -> Result<()> {
     let home = home::resolve(args.home.as_deref(), home::DEFAULT_LOCALNET_HOME)?;
     match args.cmd {
         LocalnetCmd::Start(s) => run::start(&home, s).await,
+        LocalnetCmd::Init(a) => init(&home, &a),
         LocalnetCmd::Stop => stop(&home).await,
         LocalnetCmd::Status { output } => status(&home, output).await,
     }
+}
+
+fn init(home: &Path, args: &InitArgs) -> Result<()> {
+    if let Some((name, pid)) = read_pids(home)?
+        .into_iter()
+        .find(|(_, pid)| supervise::alive(*pid))
+    {
+        anyhow::bail!(
+            "a localnet is running in {} ({name} has pid {pid}): stop it first",
+            home.display()
+        );
+    }
+    build::wipe(home)?;
+    let m = build::build(home, &args.build, &args.node_ips)?;
+    println!(
+        "built localnet {} with {} validator(s) in {} (not started)",
+        m.chain_id,
+        m.nodes.len(),
+        home.display()
+    );
+    for (i, n) in m.nodes.iter().enumerate() {
+        let at = args
+            .node_ips
+            .get(i)
+            .map(|ip| format!("  P2P {ip}:{}", n.p2p_port))
+            .unwrap_or_default();
+        println!(
+            "  {}: virtengine start --home {}{at}",
+            n.name,
+            n.home.display()
+        );
+    }
+    Ok(())
 }
 
 async fn stop(home: &Path) -> Result<()> {

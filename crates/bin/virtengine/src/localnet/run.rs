@@ -35,10 +35,10 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         println!(
             "building localnet {} with {} validator(s) in {}",
             super::CHAIN_ID,
-            args.validators,
+            args.build.validators,
             home.display()
         );
-        build::build(home, &args)?
+        build::build(home, &args.build, &[])?
     };
     check_ports_free(&manifest)?;
 
