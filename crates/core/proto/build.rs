@@ -14,12 +14,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "virtengine/encryption/v1/types.proto",
         "virtengine/encryption/v1/tx.proto",
         "virtengine/encryption/v1/query.proto",
+        "virtengine/escrow/v1/types.proto",
+        "virtengine/escrow/v1/tx.proto",
+        "virtengine/escrow/v1/query.proto",
+        "virtengine/take/v1/types.proto",
+        "virtengine/take/v1/query.proto",
     ];
     let fds = protox::compile(files, [root.clone(), third_party.clone()])?;
     prost_build::Config::new()
         .extern_path(
             ".cosmos.base.query.v1beta1",
             "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
+        )
+        .extern_path(
+            ".cosmos.base.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::v1beta1",
         )
         .compile_fds(fds)?;
     println!("cargo:rerun-if-changed={}", root.display());

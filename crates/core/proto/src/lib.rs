@@ -13,6 +13,16 @@ pub mod virtengine {
             include!(concat!(env!("OUT_DIR"), "/virtengine.encryption.v1.rs"));
         }
     }
+    pub mod escrow {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/virtengine.escrow.v1.rs"));
+        }
+    }
+    pub mod take {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/virtengine.take.v1.rs"));
+        }
+    }
 }
 pub use cosmos_sdk_proto::Any;
 pub use prost;
