@@ -175,6 +175,36 @@ impl Report {
             && self.survived == self.perturbations.len()
     }
 
+    /// The figures as one JSON object (for `scripts/faults.sh`).
+    pub fn to_json(&self) -> Value {
+        let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+        for p in &self.perturbations {
+            *by_kind.entry(p.kind.name()).or_default() += 1;
+        }
+        serde_json::json!({
+            "seed": self.seed,
+            "network": self.network,
+            "planned": self.planned,
+            "run": self.perturbations.len(),
+            "survived": self.survived,
+            "by_kind": by_kind,
+            "final_heights": self.final_heights,
+            "common_height": self.common_height,
+            "node_heights_read": self.heights_checked,
+            "divergences": self.divergences.len(),
+            "lost_txs": self.lost_txs.len(),
+            "committed_txs": self.committed_txs,
+            "txs_in_blocks": self.txs_in_blocks,
+            "cli_sends": self.load.attempts,
+            "cli_rejected": self.load.rejected,
+            "cli_errors": self.load.errors,
+            "failures": self.failures,
+            "max_recovery_s": self.perturbations.iter().map(|p| p.recovery.as_millis()).max().unwrap_or(0) as f64 / 1000.0,
+            "elapsed_s": self.elapsed.as_secs(),
+            "pass": self.ok(),
+        })
+    }
+
     pub fn print(&self) {
         let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
         for p in &self.perturbations {

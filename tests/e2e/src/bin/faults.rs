@@ -6,7 +6,7 @@
 //!
 //! Options: `--seed S` (default 1), `--perturbations N` (default 100), `--max-minutes M`
 //! (stop starting new perturbations after M minutes; the report says how many ran),
-//! `--timeout-commit 500ms`, `--senders 4`, `--loopback` (no network namespaces, no
+//! `--timeout-commit 500ms`, `--senders 4`, `--json FILE` (the figures as JSON), `--loopback` (no network namespaces, no
 //! partitions), `--keep` (keep the localnet home), `--quiet`. Needs root for the network
 //! namespaces. Exit status 0 only if every perturbation was survived with no divergence,
 //! no lost tx and no other failure. SIGINT/SIGTERM/SIGHUP kill the nodes and delete the
@@ -25,7 +25,7 @@ use nix::sys::signal::{SigSet, Signal};
 use ve_e2e::faults::{self, Config, Network};
 
 fn usage(msg: &str) -> ! {
-    eprintln!("faults: {msg}\nusage: faults [--seed S] [--perturbations N] [--max-minutes M] [--timeout-commit 500ms] [--senders K] [--loopback] [--keep] [--quiet]");
+    eprintln!("faults: {msg}\nusage: faults [--seed S] [--perturbations N] [--max-minutes M] [--timeout-commit 500ms] [--senders K] [--json FILE] [--loopback] [--keep] [--quiet]");
     std::process::exit(2)
 }
 
@@ -53,6 +53,7 @@ fn main() {
     let mut senders = None;
     let mut keep = false;
     let mut quiet = false;
+    let mut json_out: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = |name: &str| {
@@ -88,6 +89,7 @@ fn main() {
             "--loopback" => network = Network::Loopback,
             "--keep" => keep = true,
             "--quiet" => quiet = true,
+            "--json" => json_out = Some(val("--json")),
             "-h" | "--help" => usage("help"),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -110,5 +112,10 @@ fn main() {
     cfg.verbose = !quiet;
     let report = faults::run(&cfg);
     report.print();
+    if let Some(p) = json_out {
+        if let Err(e) = std::fs::write(&p, report.to_json().to_string() + "\n") {
+            eprintln!("faults: writing {p}: {e}");
+        }
+    }
     std::process::exit(if report.ok() { 0 } else { 1 });
 }
