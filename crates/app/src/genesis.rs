@@ -5,6 +5,8 @@ use crate::MinGasPrice;
 use ve_auth::AuthGenesis;
 use ve_bank::BankGenesis;
 use ve_encryption::EncryptionGenesis;
+use ve_escrow::EscrowGenesis;
+use ve_take::TakeGenesis;
 use ve_types::{Address, Coins};
 
 /// Chain-wide parameters that belong to no module.
@@ -22,6 +24,8 @@ pub struct AppGenesis {
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
     pub encryption: EncryptionGenesis,
+    pub take: TakeGenesis,
+    pub escrow: EscrowGenesis,
 }
 
 impl AppGenesis {
@@ -37,6 +41,7 @@ impl AppGenesis {
         self.auth.validate().map_err(|e| e.to_string())?;
         self.bank.validate().map_err(|e| e.to_string())?;
         self.encryption.validate().map_err(|e| e.to_string())?;
+        self.validate_escrow()?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {
                 return Err(format!(
@@ -54,5 +59,38 @@ impl AppGenesis {
         self.bank
             .add_balance(address, coins)
             .map_err(|e| e.to_string())
+    }
+}
+
+impl AppGenesis {
+    /// escrow's accounts must be backed, coin for coin, by the escrow module account's
+    /// genesis balance.
+    fn validate_escrow(&self) -> Result<(), String> {
+        self.take.validate().map_err(|e| e.to_string())?;
+        let held = self.escrow.holdings().map_err(|e| e.to_string())?;
+        let module = Address::module(ve_escrow::MODULE_ACCOUNT);
+        let balance = self
+            .bank
+            .balances
+            .iter()
+            .find(|b| b.address == module)
+            .map(|b| b.coins.clone())
+            .unwrap_or_default();
+        let mut denoms: std::collections::BTreeSet<&str> =
+            held.keys().map(String::as_str).collect();
+        denoms.extend(balance.iter().map(|c| c.denom.as_str()));
+        for d in denoms {
+            let have = balance
+                .iter()
+                .find(|c| c.denom == d)
+                .map_or(0, |c| c.amount);
+            let need = held.get(d).copied().unwrap_or(0);
+            if have != need {
+                return Err(format!(
+                    "escrow module account holds {have}{d} at genesis but escrow accounts and payments hold {need}{d}"
+                ));
+            }
+        }
+        Ok(())
     }
 }

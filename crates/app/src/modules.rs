@@ -18,7 +18,7 @@ impl ve_bank::msg_server::AccountKeeper for AuthAccounts {
 
 /// Builds the message router. Adding a module means adding its handlers here.
 pub(crate) fn router() -> Result<Router, String> {
-    let blocked = ve_auth::genesis::blocked_addresses();
+    let blocked = blocked_addresses();
     let accounts: Arc<dyn ve_bank::msg_server::AccountKeeper> = Arc::new(AuthAccounts);
     let mut r = Router::new();
     r.add(ve_bank::MsgSendHandler {
@@ -29,6 +29,7 @@ pub(crate) fn router() -> Result<Router, String> {
     r.add(ve_encryption::RegisterKeyHandler)?;
     r.add(ve_encryption::RevokeKeyHandler)?;
     r.add(ve_encryption::RotateKeyHandler)?;
+    add_escrow_routes(&mut r)?;
     Ok(r)
 }
 
@@ -41,6 +42,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_auth::genesis::init_genesis(store, &genesis.auth)?;
     ve_bank::genesis::init_genesis(store, &genesis.bank)?;
     ve_encryption::genesis::init_genesis(store, &genesis.encryption)?;
+    init_escrow_genesis(store, genesis)?;
     Ok(())
 }
 
@@ -53,6 +55,7 @@ pub(crate) fn begin_block(_ctx: &mut Context<'_>) -> Result<(), AppError> {
 /// (a cursor or a queue with a per-block cap), never loop over user-growable state.
 pub(crate) fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     ve_encryption::end_block(ctx)?;
+    ve_escrow::end_block(ctx, &escrow_keeper())?;
     Ok(())
 }
 
@@ -71,9 +74,93 @@ pub(crate) fn route_query(
     if let Some(r) = ve_encryption::query::route(ctx, path, data) {
         return r;
     }
+    if let Some(r) = ve_escrow::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_take::query::route(ctx, path, data) {
+        return r;
+    }
     Err(AppError::new(
         ve_module::SDK_CODESPACE,
         6,
         format!("unknown query path {path:?}"),
     ))
+}
+
+/// Module accounts declared by modules beyond auth's genesis list (created after the user
+/// accounts so existing account numbers do not move). Blocked from user sends like the rest.
+const EXTRA_MODULE_ACCOUNTS: &[&str] = &[ve_take::COMMUNITY_POOL];
+
+/// Addresses bank refuses to send to: every module account.
+fn blocked_addresses() -> std::collections::BTreeSet<Address> {
+    let mut blocked = ve_auth::genesis::blocked_addresses();
+    blocked.extend(EXTRA_MODULE_ACCOUNTS.iter().map(|n| Address::module(n)));
+    blocked
+}
+
+/// escrow reaches bank through this adapter: one coin between two accounts, creating the
+/// recipient's account if needed (a refund to a fresh sponsor address).
+struct EscrowBank;
+
+impl ve_escrow::BankKeeper for EscrowBank {
+    fn send(
+        &self,
+        ctx: &mut Context<'_>,
+        from: &Address,
+        to: &Address,
+        coin: &ve_types::Coin,
+    ) -> Result<(), AppError> {
+        ve_auth::state::ensure_account(ctx, to)?;
+        let coins = ve_types::Coins::from_list([coin.clone()])
+            .map_err(|e| AppError::new("escrow", 6, e.to_string()))?;
+        ve_bank::msg_server::send_coins(ctx, from, to, &coins)
+    }
+}
+
+/// escrow reaches take through this adapter: the payout split and the community pool.
+struct EscrowTake;
+
+impl ve_escrow::TakeKeeper for EscrowTake {
+    fn split(
+        &self,
+        ctx: &mut Context<'_>,
+        denom: &str,
+        amount: u128,
+    ) -> Result<(u128, u128), AppError> {
+        ve_take::state::split_payout(ctx, denom, amount)
+    }
+    fn fee_collector(&self) -> Address {
+        Address::module(ve_take::COMMUNITY_POOL)
+    }
+}
+
+/// The escrow keeper as the app wires it. deployment and market will take it (as
+/// `ve_escrow::EscrowKeeper`) and pass their hooks here.
+pub(crate) fn escrow_keeper() -> ve_escrow::Keeper {
+    ve_escrow::Keeper::new(
+        Arc::new(EscrowBank),
+        Arc::new(EscrowTake),
+        Arc::new(ve_escrow::NoHooks),
+    )
+}
+
+fn add_escrow_routes(r: &mut Router) -> Result<(), String> {
+    r.add(ve_escrow::DepositHandler {
+        keeper: escrow_keeper(),
+    })?;
+    r.add(ve_escrow::WithdrawPaymentHandler {
+        keeper: escrow_keeper(),
+    })?;
+    Ok(())
+}
+
+/// take and escrow genesis, and the module accounts they declare.
+fn init_escrow_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Result<(), AppError> {
+    for name in EXTRA_MODULE_ACCOUNTS {
+        if ve_auth::state::get_account(store, &Address::module(name))?.is_none() {
+            ve_auth::state::new_module_account(store, name)?;
+        }
+    }
+    ve_take::genesis::init_genesis(store, &genesis.take)?;
+    ve_escrow::genesis::init_genesis(store, &genesis.escrow)
 }
