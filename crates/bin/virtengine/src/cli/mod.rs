@@ -3,6 +3,7 @@
 
 pub mod encryption;
 pub mod envelope;
+pub mod escrow;
 pub mod genesis;
 pub mod init;
 pub mod keys;

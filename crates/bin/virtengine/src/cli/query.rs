@@ -58,6 +58,11 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: crate::cli::encryption::EncryptionQuery,
     },
+    /// Escrow module: accounts and payments, settled to the latest height.
+    Escrow {
+        #[command(subcommand)]
+        cmd: crate::cli::escrow::EscrowQuery,
+    },
     /// A committed transaction by hash.
     #[command(
         after_help = "Example:\n  virtengine query tx 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
@@ -108,6 +113,7 @@ pub async fn run(args: QueryArgs) -> Result<()> {
         QueryCmd::Encryption { cmd } => {
             crate::cli::encryption::run_query(&q, url, out, addr, cmd).await
         }
+        QueryCmd::Escrow { cmd } => crate::cli::escrow::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Auth {
             cmd: AuthQuery::Account { address },
         } => {

@@ -40,6 +40,11 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: crate::cli::encryption::EncryptionTx,
     },
+    /// Escrow module: fund accounts, withdraw payments.
+    Escrow {
+        #[command(subcommand)]
+        cmd: crate::cli::escrow::EscrowTx,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +121,7 @@ pub async fn run(args: TxArgs) -> Result<()> {
                 },
         } => send(from, to, amount, common).await,
         TxCmd::Encryption { cmd } => crate::cli::encryption::run_tx(cmd).await,
+        TxCmd::Escrow { cmd } => crate::cli::escrow::run_tx(cmd).await,
     }
 }
 
