@@ -89,8 +89,9 @@ fi
 # --- (2) VirtEngine ----------------------------------------------------------------------
 if [ "${SKIP_OURS:-0}" != 1 ]; then
   OURS_HOME="$(mktemp -d /tmp/ve-bench-ours.XXXXXX)"
-  flags=(--timeout-commit "$TIMEOUT_COMMIT" --mempool-size "$MEMPOOL_SIZE"
-         --mempool-max-txs-bytes "$MEMPOOL_MAX_TXS_BYTES" --minimum-gas-prices "${MIN_GAS_PRICE}uve")
+  # mempool.max_txs_bytes is CometBFT's default (1 GiB) on our localnet, as in the settings;
+  # the minimum gas price is a chain parameter here (0.025uve), so MIN_GAS_PRICE defaults to it.
+  flags=(--timeout-commit "$TIMEOUT_COMMIT" --mempool-size "$MEMPOOL_SIZE" --block-max-bytes "$BLOCK_MAX_BYTES")
   start_ours() {
     "$VE" localnet start --home "$OURS_HOME" "$@" >"$OUT/virtengine-node.log" 2>&1 </dev/null &
     OURS_PID=$!
@@ -111,7 +112,9 @@ if [ "${SKIP_OURS:-0}" != 1 ]; then
   fi
   cfg="$(find "$OURS_HOME" -name config.toml -path '*config*' | head -1)"
   [ -n "$cfg" ] && say "virtengine CometBFT config $cfg: $(grep -E '^(timeout_commit|size|max_txs_bytes) ' "$cfg" | tr '\n' ' ')"
-  run_load virtengine http://127.0.0.1:26657 "$OURS_HOME/accounts.json" virtengine-localnet-1 uve ve
+  # The localnet funds 5 accounts; the generator funds the rest so both chains see N_ACCOUNTS senders.
+  LOAD_EXTRA_ARGS="$LOAD_EXTRA_ARGS --extra-accounts $((N_ACCOUNTS > 5 ? N_ACCOUNTS - 5 : 0))" \
+    run_load virtengine http://127.0.0.1:26657 "$OURS_HOME/accounts.json" virtengine-localnet-1 uve ve
 fi
 
 # --- report ------------------------------------------------------------------------------
