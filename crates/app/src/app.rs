@@ -67,6 +67,13 @@ impl BlockOutcome {
             .iter()
             .map(|r| (r.code, r.codespace.as_str(), r.log.as_str()))
     }
+
+    /// Events and response data (`TxMsgData`) of each transaction, in block order.
+    pub fn tx_events_and_data(&self) -> impl Iterator<Item = (&[ve_module::Event], &[u8])> {
+        self.tx_results
+            .iter()
+            .map(|r| (r.events.as_slice(), r.data.as_slice()))
+    }
 }
 
 struct Pending {

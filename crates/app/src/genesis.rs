@@ -4,6 +4,7 @@
 use crate::MinGasPrice;
 use ve_auth::AuthGenesis;
 use ve_bank::BankGenesis;
+use ve_config::ConfigGenesis;
 use ve_encryption::EncryptionGenesis;
 use ve_escrow::EscrowGenesis;
 use ve_take::TakeGenesis;
@@ -24,6 +25,7 @@ pub struct AppGenesis {
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
     pub encryption: EncryptionGenesis,
+    pub config: ConfigGenesis,
     pub take: TakeGenesis,
     pub escrow: EscrowGenesis,
 }
@@ -41,6 +43,7 @@ impl AppGenesis {
         self.auth.validate().map_err(|e| e.to_string())?;
         self.bank.validate().map_err(|e| e.to_string())?;
         self.encryption.validate().map_err(|e| e.to_string())?;
+        self.config.validate().map_err(|e| e.to_string())?;
         self.validate_escrow()?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {

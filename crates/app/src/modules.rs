@@ -29,6 +29,7 @@ pub(crate) fn router() -> Result<Router, String> {
     r.add(ve_encryption::RegisterKeyHandler)?;
     r.add(ve_encryption::RevokeKeyHandler)?;
     r.add(ve_encryption::RotateKeyHandler)?;
+    add_config_routes(&mut r)?;
     add_escrow_routes(&mut r)?;
     Ok(r)
 }
@@ -42,6 +43,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_auth::genesis::init_genesis(store, &genesis.auth)?;
     ve_bank::genesis::init_genesis(store, &genesis.bank)?;
     ve_encryption::genesis::init_genesis(store, &genesis.encryption)?;
+    ve_config::genesis::init_genesis(store, &genesis.config)?;
     init_escrow_genesis(store, genesis)?;
     Ok(())
 }
@@ -74,6 +76,9 @@ pub(crate) fn route_query(
     if let Some(r) = ve_encryption::query::route(ctx, path, data) {
         return r;
     }
+    if let Some(r) = ve_config::query::route(ctx, path, data) {
+        return r;
+    }
     if let Some(r) = ve_escrow::query::route(ctx, path, data) {
         return r;
     }
@@ -85,6 +90,23 @@ pub(crate) fn route_query(
         6,
         format!("unknown query path {path:?}"),
     ))
+}
+
+/// The gov module account: always an authority for config and identity admin messages.
+fn gov_address() -> Address {
+    ve_auth::state::module_account_address("gov")
+}
+
+fn add_config_routes(r: &mut Router) -> Result<(), String> {
+    let gov = gov_address();
+    r.add(ve_config::RegisterClientHandler { gov })?;
+    r.add(ve_config::UpdateClientHandler { gov })?;
+    r.add(ve_config::RotateClientKeyHandler { gov })?;
+    r.add(ve_config::SuspendClientHandler { gov })?;
+    r.add(ve_config::ReactivateClientHandler { gov })?;
+    r.add(ve_config::RevokeClientHandler { gov })?;
+    r.add(ve_config::UpdateParamsHandler { gov })?;
+    Ok(())
 }
 
 /// Module accounts declared by modules beyond auth's genesis list (created after the user

@@ -8,6 +8,16 @@ pub use cosmos_sdk_proto::cosmos;
 
 /// VirtEngine's own messages, generated from `proto/virtengine/<module>/v1` by build.rs.
 pub mod virtengine {
+    pub mod config {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/virtengine.config.v1.rs"));
+        }
+    }
+    pub mod identity {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/virtengine.identity.v1.rs"));
+        }
+    }
     pub mod encryption {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/virtengine.encryption.v1.rs"));

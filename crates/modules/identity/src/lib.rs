@@ -1,0 +1,1 @@
+//! `identity` (VEID): encrypted identity scopes, verification status, scores and tiers.
