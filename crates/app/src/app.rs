@@ -232,6 +232,19 @@ impl App {
         header: &BlockHeader,
         txs: &[Vec<u8>],
     ) -> Result<BlockOutcome, AppError> {
+        self.finalize_block_with_system(header, txs, None)
+    }
+
+    /// FinalizeBlock with a system step that runs after begin-block and before the
+    /// transactions, where the scoring consensus's injected results will apply (issue 5).
+    /// Until then only the test harness passes one, to drive keeper-internal APIs such as
+    /// identity scores that no message may set.
+    pub fn finalize_block_with_system(
+        &self,
+        header: &BlockHeader,
+        txs: &[Vec<u8>],
+        system: Option<SystemStep<'_>>,
+    ) -> Result<BlockOutcome, AppError> {
         let mut inner = self.lock();
         if inner.pending.is_some() {
             // CometBFT never finalizes twice without a commit; a stale stage is discarded.
@@ -258,8 +271,17 @@ impl App {
             &self.gas_config,
             &block,
             &mut block_events,
-            modules::begin_block,
+            &modules::begin_block,
         )?;
+        if let Some(step) = system {
+            run_block_hook(
+                &mut block_state,
+                &self.gas_config,
+                &block,
+                &mut block_events,
+                step,
+            )?;
+        }
 
         let prechecked = {
             let base: &(dyn StateRead + Sync) = &block_state;
@@ -285,7 +307,7 @@ impl App {
             &self.gas_config,
             &block,
             &mut block_events,
-            modules::end_block,
+            &modules::end_block,
         )?;
         let changes = block_state.into_changes();
         let prepared = self
@@ -439,6 +461,9 @@ impl From<TxOutcome> for TxOutcomeView {
     }
 }
 
+/// A block-level step with a context: module begin/end hooks, and the system step.
+pub type SystemStep<'a> = &'a dyn Fn(&mut ve_module::Context<'_>) -> Result<(), AppError>;
+
 /// Runs a begin/end-block hook in its own overlay with an unlimited gas meter (block hooks
 /// are not paid for by anyone, so they must bound their own work). A hook error halts the
 /// node rather than committing a block that other nodes might execute differently.
@@ -447,7 +472,7 @@ fn run_block_hook<S: StateRead>(
     gas_config: &GasConfig,
     block: &BlockInfo,
     events: &mut Vec<ve_module::Event>,
-    hook: fn(&mut ve_module::Context<'_>) -> Result<(), AppError>,
+    hook: SystemStep<'_>,
 ) -> Result<(), AppError> {
     let mut gas = ve_module::GasMeter::infinite();
     let mut hook_state = Delta::new(&*state);

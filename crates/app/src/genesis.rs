@@ -5,6 +5,7 @@ use crate::MinGasPrice;
 use ve_auth::AuthGenesis;
 use ve_bank::BankGenesis;
 use ve_config::ConfigGenesis;
+use ve_identity::IdentityGenesis;
 use ve_encryption::EncryptionGenesis;
 use ve_escrow::EscrowGenesis;
 use ve_take::TakeGenesis;
@@ -26,6 +27,7 @@ pub struct AppGenesis {
     pub bank: BankGenesis,
     pub encryption: EncryptionGenesis,
     pub config: ConfigGenesis,
+    pub identity: IdentityGenesis,
     pub take: TakeGenesis,
     pub escrow: EscrowGenesis,
 }
@@ -44,6 +46,7 @@ impl AppGenesis {
         self.bank.validate().map_err(|e| e.to_string())?;
         self.encryption.validate().map_err(|e| e.to_string())?;
         self.config.validate().map_err(|e| e.to_string())?;
+        self.identity.validate().map_err(|e| e.to_string())?;
         self.validate_escrow()?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {

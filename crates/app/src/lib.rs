@@ -16,7 +16,7 @@ mod query;
 pub mod testing;
 mod tx;
 
-pub use app::{App, BlockHeader, BlockOutcome, QueryResult, TxOutcomeView};
+pub use app::{App, BlockHeader, BlockOutcome, QueryResult, SystemStep, TxOutcomeView};
 pub use config::AppConfig;
 pub use fee::MinGasPrice;
 pub use genesis::AppGenesis;

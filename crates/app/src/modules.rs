@@ -30,6 +30,7 @@ pub(crate) fn router() -> Result<Router, String> {
     r.add(ve_encryption::RevokeKeyHandler)?;
     r.add(ve_encryption::RotateKeyHandler)?;
     add_config_routes(&mut r)?;
+    add_identity_routes(&mut r)?;
     add_escrow_routes(&mut r)?;
     Ok(r)
 }
@@ -44,18 +45,21 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_bank::genesis::init_genesis(store, &genesis.bank)?;
     ve_encryption::genesis::init_genesis(store, &genesis.encryption)?;
     ve_config::genesis::init_genesis(store, &genesis.config)?;
+    ve_identity::genesis::init_genesis(store, &genesis.identity)?;
     init_escrow_genesis(store, genesis)?;
     Ok(())
 }
 
 /// Begin-block hooks, in the written order. Each must bound its own work per block.
-pub(crate) fn begin_block(_ctx: &mut Context<'_>) -> Result<(), AppError> {
+pub(crate) fn begin_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
+    ve_identity::begin_block(ctx)?;
     Ok(())
 }
 
 /// End-block hooks, in the written order. Each must bound its own work per block
 /// (a cursor or a queue with a per-block cap), never loop over user-growable state.
 pub(crate) fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
+    ve_identity::end_block(ctx)?;
     ve_encryption::end_block(ctx)?;
     ve_escrow::end_block(ctx, &escrow_keeper())?;
     Ok(())
@@ -77,6 +81,9 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = ve_config::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_identity::query::route(ctx, path, data) {
         return r;
     }
     if let Some(r) = ve_escrow::query::route(ctx, path, data) {
@@ -107,6 +114,93 @@ fn add_config_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_config::RevokeClientHandler { gov })?;
     r.add(ve_config::UpdateParamsHandler { gov })?;
     Ok(())
+}
+
+/// identity reaches auth, config and encryption only through these adapters.
+struct IdentityAccounts;
+
+impl ve_identity::AccountKeys for IdentityAccounts {
+    fn account_pub_key(
+        &self,
+        ctx: &mut Context<'_>,
+        addr: &Address,
+    ) -> Result<Option<Vec<u8>>, AppError> {
+        Ok(ve_auth::state::get_account(ctx, addr)?.and_then(|a| a.pub_key))
+    }
+}
+
+struct IdentityClients;
+
+impl ve_identity::ClientRegistry for IdentityClients {
+    fn verify_client_signature(
+        &self,
+        ctx: &mut Context<'_>,
+        check: &ve_identity::ClientCheck<'_>,
+    ) -> Result<u32, AppError> {
+        let height = ctx.block().height;
+        ve_config::verify_client_signature(
+            ctx,
+            height,
+            &ve_config::ClientSignatureCheck {
+                client_id: check.client_id,
+                client_version: check.client_version,
+                scope_type: check.scope_type,
+                message: check.digest,
+                signature: check.signature,
+            },
+        )
+        .map_err(AppError::from)
+    }
+}
+
+struct IdentityEnvelopes;
+
+impl ve_identity::EnvelopeValidator for IdentityEnvelopes {
+    fn validate_envelope(
+        &self,
+        ctx: &mut Context<'_>,
+        envelope: &[u8],
+    ) -> Result<Vec<String>, AppError> {
+        ve_encryption::validate_envelope_metered(ctx, envelope)
+            .map(|v| v.recipients)
+            .map_err(AppError::from)
+    }
+}
+
+struct ConfigAdmins {
+    gov: Address,
+}
+
+impl ve_identity::AdminAuthority for ConfigAdmins {
+    fn is_authority(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<bool, AppError> {
+        ve_config::is_authority(ctx, &self.gov, addr).map_err(AppError::from)
+    }
+}
+
+fn identity_keepers() -> ve_identity::Keepers {
+    ve_identity::Keepers {
+        accounts: Arc::new(IdentityAccounts),
+        clients: Arc::new(IdentityClients),
+        envelopes: Arc::new(IdentityEnvelopes),
+        authority: Arc::new(ConfigAdmins { gov: gov_address() }),
+    }
+}
+
+fn add_identity_routes(r: &mut Router) -> Result<(), String> {
+    let keepers = identity_keepers();
+    r.add(ve_identity::UploadScopeHandler {
+        keepers: keepers.clone(),
+    })?;
+    r.add(ve_identity::RevokeScopeHandler)?;
+    r.add(ve_identity::RequestVerificationHandler)?;
+    r.add(ve_identity::UpdateParamsHandler { keepers })?;
+    Ok(())
+}
+
+/// The gating API other modules' handlers receive (`Arc<dyn IdentityGate>`).
+#[allow(dead_code)]
+pub(crate) fn identity_gate() -> Arc<dyn ve_identity::IdentityGate> {
+    Arc::new(ve_identity::IdentityKeeper)
 }
 
 /// Module accounts declared by modules beyond auth's genesis list (created after the user

@@ -66,6 +66,37 @@ impl TestNode {
         Ok(outcome)
     }
 
+    /// One block whose system step (after begin-block, before the transactions) runs
+    /// `step`: how tests drive keeper-internal APIs, e.g. identity verification results.
+    pub fn execute_block_with_system(
+        &mut self,
+        txs: &[Vec<u8>],
+        step: crate::SystemStep<'_>,
+    ) -> Result<BlockOutcome, AppError> {
+        self.height = self.height.saturating_add(1);
+        self.time_unix = self.time_unix.saturating_add(BLOCK_SECONDS);
+        let outcome = self.app.finalize_block_with_system(
+            &BlockHeader {
+                height: self.height,
+                time_unix: self.time_unix,
+            },
+            txs,
+            Some(step),
+        )?;
+        self.app.commit()?;
+        Ok(outcome)
+    }
+
+    /// Block time (unix seconds) of the last block.
+    pub fn time(&self) -> i64 {
+        self.time_unix
+    }
+
+    /// Jumps the harness clock forward by `seconds` (the next block carries the new time).
+    pub fn advance_time(&mut self, seconds: i64) {
+        self.time_unix = self.time_unix.saturating_add(seconds);
+    }
+
     /// FinalizeBlock only, leaving the block staged (for crash tests).
     pub fn finalize_block(&mut self, txs: &[Vec<u8>]) -> Result<BlockOutcome, AppError> {
         self.height = self.height.saturating_add(1);

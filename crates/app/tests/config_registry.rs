@@ -22,7 +22,10 @@ fn chain_with(n: u8, edit: impl FnOnce(&mut AppGenesis)) -> (TestNode, Vec<User>
         .collect();
     for u in &users {
         genesis
-            .add_account(u.address, &Coins::from_list([Coin::new("uve", START)]).unwrap())
+            .add_account(
+                u.address,
+                &Coins::from_list([Coin::new("uve", START)]).unwrap(),
+            )
             .unwrap();
     }
     genesis.config.params.admins = vec![users[0].address];
@@ -80,14 +83,20 @@ fn refused(node: &mut TestNode, tx: Vec<u8>, code: u32) -> String {
 fn client(node: &TestNode, id: &str) -> Result<ApprovedClient, (u32, String)> {
     let r = node.app().query(
         "/virtengine.config.v1.Query/Client",
-        &QueryClientRequest { client_id: id.into() }.encode_to_vec(),
+        &QueryClientRequest {
+            client_id: id.into(),
+        }
+        .encode_to_vec(),
         0,
         false,
     );
     if r.code != 0 {
         return Err((r.code, r.log));
     }
-    Ok(QueryClientResponse::decode(r.value.as_slice()).unwrap().client.unwrap())
+    Ok(QueryClientResponse::decode(r.value.as_slice())
+        .unwrap()
+        .client
+        .unwrap())
 }
 
 fn status_msg(u: &User, id: &str) -> MsgSuspendApprovedClient {
@@ -125,18 +134,37 @@ fn admin_registers_a_client_that_is_queryable_and_verifies_signatures() {
     let (mut node, mut users) = chain_with(2, |_| {});
     let k = ed_key(9);
     let msg = register_msg(&users[0], "capture-app", &k);
-    let out = node.execute_block(&[tx(&mut users[0], REGISTER, &msg)]).unwrap();
+    let out = node
+        .execute_block(&[tx(&mut users[0], REGISTER, &msg)])
+        .unwrap();
     assert_eq!(out.results().next().unwrap().0, 0);
     let (events, _) = out.tx_events_and_data().next().unwrap();
-    assert!(events.iter().any(|e| e.kind == "virtengine.config.v1.EventClientRegistered"
-        && e.attributes.contains(&("client_id".into(), "capture-app".into()))));
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "virtengine.config.v1.EventClientRegistered"
+            && e.attributes
+                .contains(&("client_id".into(), "capture-app".into()))));
     let c = client(&node, "capture-app").unwrap();
     assert_eq!(c.status, ClientStatus::Active as i32);
     assert_eq!((c.key_version, c.min_version.as_str()), (1, "1.0.0"));
     assert_eq!(c.registered_by, users[0].address.to_string());
-    assert_eq!(verify(&node, "capture-app", b"payload", &sign(&k, b"payload")), Ok(1));
-    assert_eq!(verify(&node, "capture-app", b"payload", &sign(&ed_key(8), b"payload")), Err(15));
-    assert_eq!(verify(&node, "unknown-app", b"payload", &sign(&k, b"payload")), Err(5));
+    assert_eq!(
+        verify(&node, "capture-app", b"payload", &sign(&k, b"payload")),
+        Ok(1)
+    );
+    assert_eq!(
+        verify(
+            &node,
+            "capture-app",
+            b"payload",
+            &sign(&ed_key(8), b"payload")
+        ),
+        Err(15)
+    );
+    assert_eq!(
+        verify(&node, "unknown-app", b"payload", &sign(&k, b"payload")),
+        Err(5)
+    );
 }
 
 #[test]
@@ -151,21 +179,33 @@ fn non_admin_cannot_register_update_suspend_or_change_params() {
     refused(&mut node, tx(&mut users[1], SUSPEND, &s), 2);
     let p = MsgUpdateParams {
         authority: users[1].address.to_string(),
-        params: Some(ve_config::ConfigParams {
-            admins: vec![users[1].address],
-            ..Default::default()
-        }
-        .to_proto()),
+        params: Some(
+            ve_config::ConfigParams {
+                admins: vec![users[1].address],
+                ..Default::default()
+            }
+            .to_proto(),
+        ),
     };
-    refused(&mut node, tx(&mut users[1], "/virtengine.config.v1.MsgUpdateParams", &p), 2);
+    refused(
+        &mut node,
+        tx(&mut users[1], "/virtengine.config.v1.MsgUpdateParams", &p),
+        2,
+    );
     // The admin can hand the role over.
     let p = MsgUpdateParams {
         authority: users[0].address.to_string(),
         ..p
     };
-    ok(&mut node, tx(&mut users[0], "/virtengine.config.v1.MsgUpdateParams", &p));
+    ok(
+        &mut node,
+        tx(&mut users[0], "/virtengine.config.v1.MsgUpdateParams", &p),
+    );
     ok(&mut node, tx(&mut users[1], SUSPEND, &s));
-    assert_eq!(client(&node, "capture-app").unwrap().status, ClientStatus::Suspended as i32);
+    assert_eq!(
+        client(&node, "capture-app").unwrap().status,
+        ClientStatus::Suspended as i32
+    );
 }
 
 #[test]
@@ -174,10 +214,34 @@ fn bad_registrations_are_refused_with_clear_codes() {
     let k = ed_key(9);
     let a = &users[0];
     let cases: Vec<(MsgRegisterApprovedClient, u32)> = vec![
-        (MsgRegisterApprovedClient { client_id: "x".into(), ..register_msg(a, "", &k) }, 3),
-        (MsgRegisterApprovedClient { client_id: "9abc".into(), ..register_msg(a, "", &k) }, 3),
-        (MsgRegisterApprovedClient { client_id: "ab/cd".into(), ..register_msg(a, "", &k) }, 3),
-        (MsgRegisterApprovedClient { public_key: vec![1; 31], ..register_msg(a, "app-1", &k) }, 6),
+        (
+            MsgRegisterApprovedClient {
+                client_id: "x".into(),
+                ..register_msg(a, "", &k)
+            },
+            3,
+        ),
+        (
+            MsgRegisterApprovedClient {
+                client_id: "9abc".into(),
+                ..register_msg(a, "", &k)
+            },
+            3,
+        ),
+        (
+            MsgRegisterApprovedClient {
+                client_id: "ab/cd".into(),
+                ..register_msg(a, "", &k)
+            },
+            3,
+        ),
+        (
+            MsgRegisterApprovedClient {
+                public_key: vec![1; 31],
+                ..register_msg(a, "app-1", &k)
+            },
+            6,
+        ),
         (
             MsgRegisterApprovedClient {
                 public_key: vec![5; 33],
@@ -186,8 +250,20 @@ fn bad_registrations_are_refused_with_clear_codes() {
             },
             6,
         ),
-        (MsgRegisterApprovedClient { key_type: 0, ..register_msg(a, "app-1", &k) }, 7),
-        (MsgRegisterApprovedClient { name: String::new(), ..register_msg(a, "app-1", &k) }, 8),
+        (
+            MsgRegisterApprovedClient {
+                key_type: 0,
+                ..register_msg(a, "app-1", &k)
+            },
+            7,
+        ),
+        (
+            MsgRegisterApprovedClient {
+                name: String::new(),
+                ..register_msg(a, "app-1", &k)
+            },
+            8,
+        ),
         (
             MsgRegisterApprovedClient {
                 allowed_scopes: vec!["passport".into()],
@@ -196,7 +272,10 @@ fn bad_registrations_are_refused_with_clear_codes() {
             8,
         ),
         (
-            MsgRegisterApprovedClient { min_version: "1.0".into(), ..register_msg(a, "app-1", &k) },
+            MsgRegisterApprovedClient {
+                min_version: "1.0".into(),
+                ..register_msg(a, "app-1", &k)
+            },
             9,
         ),
         (
@@ -246,7 +325,10 @@ fn client_status_machine_allows_only_its_transitions_and_revocation_is_terminal(
     assert_eq!(verify(&node, "app-1", b"m", &sign(&k, b"m")), Ok(1));
     ok(&mut node, tx(&mut users[0], REVOKE, &rv));
     let c = client(&node, "app-1").unwrap();
-    assert_eq!((c.status, c.status_reason.as_str()), (ClientStatus::Revoked as i32, "compromised"));
+    assert_eq!(
+        (c.status, c.status_reason.as_str()),
+        (ClientStatus::Revoked as i32, "compromised")
+    );
     assert_eq!(verify(&node, "app-1", b"m", &sign(&k, b"m")), Err(12));
     refused(&mut node, tx(&mut users[0], REACTIVATE, &re), 10);
     refused(&mut node, tx(&mut users[0], SUSPEND, &s), 10);
@@ -264,13 +346,19 @@ fn client_status_machine_allows_only_its_transitions_and_revocation_is_terminal(
     ok(&mut node, tx(&mut users[0], REGISTER, &msg));
     let s2 = status_msg(&users[0], "app-2");
     ok(&mut node, tx(&mut users[0], SUSPEND, &s2));
-    let rv2 = MsgRevokeApprovedClient { client_id: "app-2".into(), ..rv };
+    let rv2 = MsgRevokeApprovedClient {
+        client_id: "app-2".into(),
+        ..rv
+    };
     ok(&mut node, tx(&mut users[0], REVOKE, &rv2));
     // The status index lists what each status holds; the audit trail records each step.
     let r = node.app().query(
         "/virtengine.config.v1.Query/Clients",
-        &QueryClientsRequest { status: ClientStatus::Revoked as i32, pagination: None }
-            .encode_to_vec(),
+        &QueryClientsRequest {
+            status: ClientStatus::Revoked as i32,
+            pagination: None,
+        }
+        .encode_to_vec(),
         0,
         false,
     );
@@ -283,7 +371,11 @@ fn client_status_machine_allows_only_its_transitions_and_revocation_is_terminal(
     assert_eq!(ids, vec!["app-1", "app-2"]);
     let r = node.app().query(
         "/virtengine.config.v1.Query/ClientAudit",
-        &QueryClientAuditRequest { client_id: "app-1".into(), pagination: None }.encode_to_vec(),
+        &QueryClientAuditRequest {
+            client_id: "app-1".into(),
+            pagination: None,
+        }
+        .encode_to_vec(),
         0,
         false,
     );
@@ -293,7 +385,10 @@ fn client_status_machine_allows_only_its_transitions_and_revocation_is_terminal(
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions, vec!["registered", "suspended", "reactivated", "revoked"]);
+    assert_eq!(
+        actions,
+        vec!["registered", "suspended", "reactivated", "revoked"]
+    );
 }
 
 #[test]
@@ -313,7 +408,10 @@ fn rotated_out_key_verifies_only_during_the_overlap() {
     ok(&mut node, tx(&mut users[0], ROTATE, &rot));
     let rotated_at = node.height();
     let c = client(&node, "app-1").unwrap();
-    assert_eq!((c.key_version, c.previous_key_valid_until), (2, rotated_at + 3));
+    assert_eq!(
+        (c.key_version, c.previous_key_valid_until),
+        (2, rotated_at + 3)
+    );
     // Within the overlap (next block is rotated_at + 1): both keys verify.
     assert_eq!(verify(&node, "app-1", b"m", &sign(&new, b"m")), Ok(2));
     assert_eq!(verify(&node, "app-1", b"m", &sign(&old, b"m")), Ok(1));
@@ -322,7 +420,10 @@ fn rotated_out_key_verifies_only_during_the_overlap() {
     assert_eq!(verify(&node, "app-1", b"m", &sign(&old, b"m")), Err(15));
     assert_eq!(verify(&node, "app-1", b"m", &sign(&new, b"m")), Ok(2));
     // Rotating to the same key is refused.
-    let same = MsgRotateClientKey { overlap_blocks: 0, ..rot };
+    let same = MsgRotateClientKey {
+        overlap_blocks: 0,
+        ..rot
+    };
     refused(&mut node, tx(&mut users[0], ROTATE, &same), 16);
 }
 
@@ -370,9 +471,15 @@ fn secp256k1_client_keys_verify_cosmos_style_signatures() {
         ..register_msg(&users[0], "portal", &ed_key(1))
     };
     ok(&mut node, tx(&mut users[0], REGISTER, &msg));
-    assert_eq!(verify(&node, "portal", b"digest", &ck.sign(b"digest")), Ok(1));
+    assert_eq!(
+        verify(&node, "portal", b"digest", &ck.sign(b"digest")),
+        Ok(1)
+    );
     let other = ve_crypto::PrivateKey::from_bytes(&[43; 32]).unwrap();
-    assert_eq!(verify(&node, "portal", b"digest", &other.sign(b"digest")), Err(15));
+    assert_eq!(
+        verify(&node, "portal", b"digest", &other.sign(b"digest")),
+        Err(15)
+    );
 }
 
 #[test]
@@ -392,11 +499,20 @@ fn genesis_clients_are_active_from_the_start_and_bad_genesis_is_refused() {
     // Genesis is written with the first block.
     let mut node = node;
     node.execute_block(&[]).unwrap();
-    assert_eq!(client(&node, "localnet-capture").unwrap().status, ClientStatus::Active as i32);
-    assert_eq!(verify(&node, "localnet-capture", b"m", &sign(&k, b"m")), Ok(1));
+    assert_eq!(
+        client(&node, "localnet-capture").unwrap().status,
+        ClientStatus::Active as i32
+    );
+    assert_eq!(
+        verify(&node, "localnet-capture", b"m", &sign(&k, b"m")),
+        Ok(1)
+    );
 
     let mut bad = AppGenesis::default();
-    bad.config.clients = vec![GenesisClient { public_key: "zz".into(), ..g.clone() }];
+    bad.config.clients = vec![GenesisClient {
+        public_key: "zz".into(),
+        ..g.clone()
+    }];
     assert!(TestNode::new(&bad).is_err());
     let mut dup = AppGenesis::default();
     dup.config.clients = vec![g.clone(), g];

@@ -21,10 +21,7 @@ pub enum ConfigError {
     #[error("key type must be KEY_TYPE_ED25519 or KEY_TYPE_SECP256K1")]
     InvalidKeyType,
     #[error("invalid {field}: {reason}")]
-    InvalidField {
-        field: &'static str,
-        reason: String,
-    },
+    InvalidField { field: &'static str, reason: String },
     #[error("invalid version {0:?}: expected MAJOR.MINOR.PATCH")]
     InvalidVersion(String),
     #[error("client {client_id} is {status}: {action} is not allowed from that status")]

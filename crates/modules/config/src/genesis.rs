@@ -43,7 +43,8 @@ fn key_type(s: &str) -> Result<KeyType, ConfigError> {
 
 impl GenesisClient {
     fn to_client(&self, default_min: &str) -> Result<ApprovedClient, ConfigError> {
-        let bad = |m: String| ConfigError::InvalidGenesis(format!("client {:?}: {m}", self.client_id));
+        let bad =
+            |m: String| ConfigError::InvalidGenesis(format!("client {:?}: {m}", self.client_id));
         msg_server::check_client_id(&self.client_id).map_err(|e| bad(e.to_string()))?;
         if self.name.is_empty() || self.name.len() > msg_server::MAX_NAME_LEN {
             return Err(bad("name must be 1..=128 bytes".into()));
@@ -61,7 +62,8 @@ impl GenesisClient {
         };
         semver::parse(&min).map_err(|e| bad(e.to_string()))?;
         if !self.max_version.is_empty()
-            && semver::parse(&self.max_version).map_err(|e| bad(e.to_string()))? < semver::parse(&min)?
+            && semver::parse(&self.max_version).map_err(|e| bad(e.to_string()))?
+                < semver::parse(&min)?
         {
             return Err(bad("max_version below min_version".into()));
         }
@@ -94,7 +96,9 @@ impl ConfigGenesis {
             .validate()
             .map_err(|e| ConfigError::InvalidGenesis(e.to_string()))?;
         if self.clients.len() > usize::try_from(self.params.max_clients).unwrap_or(usize::MAX) {
-            return Err(ConfigError::InvalidGenesis("more clients than max_clients".into()));
+            return Err(ConfigError::InvalidGenesis(
+                "more clients than max_clients".into(),
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in &self.clients {

@@ -30,8 +30,9 @@ pub const SCOPE_TYPE_NAMES: &[&str] = &[
 ];
 
 pub(crate) fn parse_addr(s: &str) -> Result<Address, AppError> {
-    s.parse()
-        .map_err(|e| ConfigError::InvalidAddress(s.chars().take(100).collect(), format!("{e}")).into())
+    s.parse().map_err(|e| {
+        ConfigError::InvalidAddress(s.chars().take(100).collect(), format!("{e}")).into()
+    })
 }
 
 /// `^[A-Za-z][A-Za-z0-9_-]{2,63}$`
@@ -39,7 +40,8 @@ pub fn check_client_id(id: &str) -> Result<(), ConfigError> {
     let b = id.as_bytes();
     let ok = (3..=64).contains(&b.len())
         && b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
     if ok {
         Ok(())
     } else {
@@ -102,7 +104,11 @@ fn check_scopes(scopes: &[String]) -> Result<(), ConfigError> {
 }
 
 /// Refuses unless `authority` may change the registry.
-fn require_authority(ctx: &mut Context<'_>, gov: &Address, authority: &Address) -> Result<(), AppError> {
+fn require_authority(
+    ctx: &mut Context<'_>,
+    gov: &Address,
+    authority: &Address,
+) -> Result<(), AppError> {
     if keeper::is_authority(ctx, gov, authority)? {
         Ok(())
     } else {
@@ -211,7 +217,9 @@ impl MsgHandler for RegisterClientHandler {
         state::set_client(ctx, &c, None)?;
         state::set_client_count(
             ctx,
-            count.checked_add(1).ok_or(ConfigError::Overflow("client count"))?,
+            count
+                .checked_add(1)
+                .ok_or(ConfigError::Overflow("client count"))?,
         )?;
         audit(ctx, &c.client_id, "registered", &authority, "")?;
         ctx.emit(events::client_registered(&c, &msg.authority));
@@ -422,7 +430,14 @@ macro_rules! status_handler {
             }
             fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
                 self.check_stateless(msg)?;
-                change_status(ctx, &self.gov, &msg.authority, &msg.client_id, &msg.reason, $to)?;
+                change_status(
+                    ctx,
+                    &self.gov,
+                    &msg.authority,
+                    &msg.client_id,
+                    &msg.reason,
+                    $to,
+                )?;
                 Ok(<$resp>::default().encode_to_vec())
             }
         }
@@ -481,9 +496,11 @@ impl MsgHandler for UpdateParamsHandler {
         self.check_stateless(msg)?;
         let authority = parse_addr(&msg.authority)?;
         require_authority(ctx, &self.gov, &authority)?;
-        let p = crate::ConfigParams::from_proto(msg.params.as_ref().ok_or_else(|| {
-            ConfigError::InvalidParams("params missing".into())
-        })?)?;
+        let p = crate::ConfigParams::from_proto(
+            msg.params
+                .as_ref()
+                .ok_or_else(|| ConfigError::InvalidParams("params missing".into()))?,
+        )?;
         state::set_params(ctx, &p)?;
         ctx.emit(events::params_updated(&msg.authority));
         ctx.emit(message_event(&authority));

@@ -42,7 +42,9 @@ impl ConfigParams {
         let mut seen = std::collections::BTreeSet::new();
         for a in &self.admins {
             if !seen.insert(*a) {
-                return Err(ConfigError::InvalidParams(format!("admin {a} listed twice")));
+                return Err(ConfigError::InvalidParams(format!(
+                    "admin {a} listed twice"
+                )));
             }
         }
         semver::parse(&self.default_min_version)

@@ -53,8 +53,9 @@ pub fn clients(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError>
                 .get(prefix.len()..)
                 .and_then(|b| std::str::from_utf8(b).ok())
                 .ok_or_else(|| ConfigError::Corrupt("status index key".into()))?;
-            state::client(&mut store, id)?
-                .ok_or_else(|| ConfigError::Corrupt(format!("index points at missing client {id}")))?
+            state::client(&mut store, id)?.ok_or_else(|| {
+                ConfigError::Corrupt(format!("index points at missing client {id}"))
+            })?
         } else {
             ApprovedClient::decode(v.as_slice()).map_err(|e| ConfigError::Corrupt(e.to_string()))?
         };
@@ -74,7 +75,9 @@ pub fn client_audit(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppE
     let (entries, pagination) = paginate(ctx, &prefix, req.pagination.as_ref())?;
     let mut out = Vec::with_capacity(entries.len());
     for (_, v) in entries {
-        out.push(AuditEntry::decode(v.as_slice()).map_err(|e| ConfigError::Corrupt(e.to_string()))?);
+        out.push(
+            AuditEntry::decode(v.as_slice()).map_err(|e| ConfigError::Corrupt(e.to_string()))?,
+        );
     }
     Ok(QueryClientAuditResponse {
         entries: out,

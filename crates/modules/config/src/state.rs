@@ -50,7 +50,10 @@ pub fn set_client(
 pub fn client_count(store: &mut impl Store) -> Result<u32, AppError> {
     match store.get(state_key::COUNT)? {
         Some(b) => {
-            let arr: [u8; 4] = b.as_slice().try_into().map_err(|_| corrupt("count", "width"))?;
+            let arr: [u8; 4] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("count", "width"))?;
             Ok(u32::from_be_bytes(arr))
         }
         None => Ok(0),
@@ -66,14 +69,22 @@ pub fn append_audit(store: &mut impl Store, e: &AuditEntry) -> Result<(), AppErr
     let seq_key = state_key::audit_seq(&e.client_id);
     let last = match store.get(&seq_key)? {
         Some(b) => {
-            let arr: [u8; 8] = b.as_slice().try_into().map_err(|_| corrupt("audit seq", "width"))?;
+            let arr: [u8; 8] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("audit seq", "width"))?;
             u64::from_be_bytes(arr)
         }
         None => 0,
     };
-    let next = last.checked_add(1).ok_or(ConfigError::Overflow("audit sequence"))?;
+    let next = last
+        .checked_add(1)
+        .ok_or(ConfigError::Overflow("audit sequence"))?;
     store.put(seq_key, next.to_be_bytes().to_vec())?;
-    store.put(state_key::audit_entry(&e.client_id, next), e.encode_to_vec())
+    store.put(
+        state_key::audit_entry(&e.client_id, next),
+        e.encode_to_vec(),
+    )
 }
 
 pub fn status_name(status: i32) -> &'static str {

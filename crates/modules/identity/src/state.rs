@@ -1,0 +1,226 @@
+//! Typed access to identity state. No other code reads or writes `identity/` keys.
+
+use crate::proto::*;
+use crate::types::SCOPE_VERSION;
+use crate::{state_key, IdentityError, IdentityParams};
+use prost::Message;
+use ve_module::Store;
+use ve_types::{Address, AppError};
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
+    IdentityError::Corrupt(format!("{what}: {e}")).into()
+}
+
+fn get<M: Message + Default>(
+    store: &mut impl Store,
+    key: &[u8],
+    what: &str,
+) -> Result<Option<M>, AppError> {
+    match store.get(key)? {
+        Some(b) => Ok(Some(M::decode(b.as_slice()).map_err(|e| corrupt(what, e))?)),
+        None => Ok(None),
+    }
+}
+
+pub fn params(store: &mut impl Store) -> Result<IdentityParams, AppError> {
+    Ok(get::<Params>(store, state_key::PARAMS, "params")?
+        .map(|p| IdentityParams::from_proto(&p))
+        .unwrap_or_default())
+}
+
+pub fn set_params(store: &mut impl Store, p: &IdentityParams) -> Result<(), AppError> {
+    store.put(state_key::PARAMS.to_vec(), p.to_proto().encode_to_vec())
+}
+
+fn read_u64(store: &mut impl Store, key: &[u8]) -> Result<u64, AppError> {
+    match store.get(key)? {
+        Some(b) => {
+            let arr: [u8; 8] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("u64", "width"))?;
+            Ok(u64::from_be_bytes(arr))
+        }
+        None => Ok(0),
+    }
+}
+
+fn read_u32(store: &mut impl Store, key: &[u8]) -> Result<u32, AppError> {
+    match store.get(key)? {
+        Some(b) => {
+            let arr: [u8; 4] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("u32", "width"))?;
+            Ok(u32::from_be_bytes(arr))
+        }
+        None => Ok(0),
+    }
+}
+
+/// Block time of the latest block, for reads outside a transaction (queries, CheckTx).
+pub fn last_block_time(store: &mut impl Store) -> Result<i64, AppError> {
+    Ok(i64::try_from(read_u64(store, state_key::BLOCK_TIME)?).unwrap_or(0))
+}
+
+pub fn set_last_block_time(store: &mut impl Store, t: i64) -> Result<(), AppError> {
+    let v = u64::try_from(t).unwrap_or(0);
+    store.put(state_key::BLOCK_TIME.to_vec(), v.to_be_bytes().to_vec())
+}
+
+pub fn record(store: &mut impl Store, a: &Address) -> Result<Option<IdentityRecord>, AppError> {
+    get(store, &state_key::record(a), "identity record")
+}
+
+pub fn set_record(store: &mut impl Store, a: &Address, r: &IdentityRecord) -> Result<(), AppError> {
+    store.put(state_key::record(a), r.encode_to_vec())
+}
+
+pub fn scope(
+    store: &mut impl Store,
+    a: &Address,
+    scope_id: &str,
+) -> Result<Option<IdentityScope>, AppError> {
+    get(store, &state_key::scope(a, scope_id), "scope")
+}
+
+fn is_pending(s: &IdentityScope) -> bool {
+    !s.revoked && s.status == VerificationStatus::Pending as i32
+}
+
+/// Writes a scope and keeps the by-type, pending and expiry indexes in step with it.
+/// `old` is the stored version (None for a new scope).
+pub fn set_scope(
+    store: &mut impl Store,
+    a: &Address,
+    s: &IdentityScope,
+    old: Option<&IdentityScope>,
+) -> Result<(), AppError> {
+    let live_before = old.is_some_and(|o| !o.revoked);
+    if live_before && s.revoked {
+        store.delete(state_key::by_type_entry(a, s.scope_type, &s.scope_id))?;
+    } else if !live_before && !s.revoked {
+        store.put(
+            state_key::by_type_entry(a, s.scope_type, &s.scope_id),
+            Vec::new(),
+        )?;
+    }
+    let pending_before = old.is_some_and(is_pending);
+    if pending_before && !is_pending(s) {
+        store.delete(state_key::pending_entry(a, &s.scope_id))?;
+    } else if !pending_before && is_pending(s) {
+        store.put(state_key::pending_entry(a, &s.scope_id), Vec::new())?;
+    }
+    let expiry_of = |x: &IdentityScope| {
+        (!x.revoked && x.status == VerificationStatus::Verified as i32 && x.expires_at > 0)
+            .then_some(x.expires_at)
+    };
+    let (before, after) = (old.and_then(expiry_of), expiry_of(s));
+    if before != after {
+        if let Some(t) = before {
+            store.delete(state_key::scope_expiry(t, a, &s.scope_id))?;
+        }
+        if let Some(t) = after {
+            store.put(state_key::scope_expiry(t, a, &s.scope_id), Vec::new())?;
+        }
+    }
+    store.put(state_key::scope(a, &s.scope_id), s.encode_to_vec())
+}
+
+/// Live scopes of one type, up to `limit`.
+pub fn live_scope_ids_of_type(
+    store: &mut impl Store,
+    a: &Address,
+    scope_type: i32,
+    limit: usize,
+) -> Result<Vec<String>, AppError> {
+    let prefix = state_key::by_type(a, scope_type);
+    let entries = store.prefix(&prefix, limit)?;
+    entries
+        .into_iter()
+        .map(|(k, _)| {
+            k.get(prefix.len()..)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .map(str::to_string)
+                .ok_or_else(|| corrupt("by-type index", "key"))
+        })
+        .collect()
+}
+
+/// The account's PENDING scopes, up to `limit`, by scope id.
+pub fn pending_scope_ids(
+    store: &mut impl Store,
+    a: &Address,
+    limit: usize,
+) -> Result<Vec<String>, AppError> {
+    let prefix = state_key::pending(a);
+    let entries = store.prefix(&prefix, limit)?;
+    entries
+        .into_iter()
+        .map(|(k, _)| {
+            k.get(prefix.len()..)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .map(str::to_string)
+                .ok_or_else(|| corrupt("pending index", "key"))
+        })
+        .collect()
+}
+
+pub fn salt_used(store: &mut impl Store, salt_hash: &[u8; 32]) -> Result<bool, AppError> {
+    Ok(store.get(&state_key::salt(salt_hash))?.is_some())
+}
+
+pub fn mark_salt_used(
+    store: &mut impl Store,
+    salt_hash: &[u8; 32],
+    a: &Address,
+    height: u64,
+) -> Result<(), AppError> {
+    store.put(
+        state_key::salt(salt_hash),
+        [a.as_bytes().as_slice(), &height.to_be_bytes()].concat(),
+    )
+}
+
+pub fn score(store: &mut impl Store, a: &Address) -> Result<Option<ScoreRecord>, AppError> {
+    get(store, &state_key::score(a), "score record")
+}
+
+pub fn set_score(store: &mut impl Store, a: &Address, r: &ScoreRecord) -> Result<(), AppError> {
+    store.put(state_key::score(a), r.encode_to_vec())
+}
+
+pub fn request(store: &mut impl Store, id: &str) -> Result<Option<VerificationRequest>, AppError> {
+    get(store, &state_key::request(id), "verification request")
+}
+
+pub fn set_request(store: &mut impl Store, r: &VerificationRequest) -> Result<(), AppError> {
+    store.put(state_key::request(&r.request_id), r.encode_to_vec())
+}
+
+/// The next request sequence number (1, 2, ...), recorded as used.
+pub fn next_request_seq(store: &mut impl Store) -> Result<u64, AppError> {
+    let next = read_u64(store, state_key::REQUEST_SEQ)?
+        .checked_add(1)
+        .ok_or(IdentityError::Overflow("request sequence"))?;
+    store.put(state_key::REQUEST_SEQ.to_vec(), next.to_be_bytes().to_vec())?;
+    Ok(next)
+}
+
+/// Adds one to a per-block counter and returns the new value.
+pub fn bump_counter(store: &mut impl Store, key: Vec<u8>) -> Result<u32, AppError> {
+    let next = read_u32(store, &key)?
+        .checked_add(1)
+        .ok_or(IdentityError::Overflow("rate counter"))?;
+    store.put(key, next.to_be_bytes().to_vec())?;
+    Ok(next)
+}
+
+pub fn counter(store: &mut impl Store, key: &[u8]) -> Result<u32, AppError> {
+    read_u32(store, key)
+}
+
+/// A fresh scope record as an upload creates it.
+pub fn new_scope_version() -> u32 {
+    SCOPE_VERSION
+}
