@@ -5,9 +5,9 @@ use crate::MinGasPrice;
 use ve_auth::AuthGenesis;
 use ve_bank::BankGenesis;
 use ve_config::ConfigGenesis;
-use ve_identity::IdentityGenesis;
 use ve_encryption::EncryptionGenesis;
 use ve_escrow::EscrowGenesis;
+use ve_identity::IdentityGenesis;
 use ve_take::TakeGenesis;
 use ve_types::{Address, Coins};
 
