@@ -203,8 +203,8 @@ pub(crate) fn identity_gate() -> Arc<dyn ve_identity::IdentityGate> {
     Arc::new(ve_identity::IdentityKeeper)
 }
 
-/// Module accounts declared by modules beyond auth's genesis list (created after the user
-/// accounts so existing account numbers do not move). Blocked from user sends like the rest.
+/// Module accounts declared by modules beyond auth's genesis list (created on first use so
+/// genesis account numbers do not move). Blocked from user sends like the rest.
 const EXTRA_MODULE_ACCOUNTS: &[&str] = &[ve_take::COMMUNITY_POOL];
 
 /// Addresses bank refuses to send to: every module account.
@@ -226,7 +226,7 @@ impl ve_escrow::BankKeeper for EscrowBank {
         to: &Address,
         coin: &ve_types::Coin,
     ) -> Result<(), AppError> {
-        ve_auth::state::ensure_account(ctx, to)?;
+        ensure_recipient(ctx, to)?;
         let coins = ve_types::Coins::from_list([coin.clone()])
             .map_err(|e| AppError::new("escrow", 6, e.to_string()))?;
         ve_bank::msg_server::send_coins(ctx, from, to, &coins)
@@ -270,13 +270,24 @@ fn add_escrow_routes(r: &mut Router) -> Result<(), String> {
     Ok(())
 }
 
-/// take and escrow genesis, and the module accounts they declare.
-fn init_escrow_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Result<(), AppError> {
-    for name in EXTRA_MODULE_ACCOUNTS {
-        if ve_auth::state::get_account(store, &Address::module(name))?.is_none() {
-            ve_auth::state::new_module_account(store, name)?;
-        }
+/// The recipient's account, created if missing: as a module account for the module
+/// accounts declared here (created on first use, so genesis account numbers do not move),
+/// as a base account otherwise.
+fn ensure_recipient(ctx: &mut Context<'_>, to: &Address) -> Result<(), AppError> {
+    if ve_auth::state::get_account(ctx, to)?.is_some() {
+        return Ok(());
     }
+    match EXTRA_MODULE_ACCOUNTS
+        .iter()
+        .find(|n| Address::module(n) == *to)
+    {
+        Some(name) => ve_auth::state::new_module_account(ctx, name).map(|_| ()),
+        None => ve_auth::state::new_account(ctx, to).map(|_| ()),
+    }
+}
+
+/// take and escrow genesis.
+fn init_escrow_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Result<(), AppError> {
     ve_take::genesis::init_genesis(store, &genesis.take)?;
     ve_escrow::genesis::init_genesis(store, &genesis.escrow)
 }
