@@ -27,7 +27,7 @@ impl Mnemonic {
     /// A new 24-word mnemonic from OS randomness; clients only, never consensus.
     pub fn generate() -> Result<Self, CryptoError> {
         let mut entropy = Zeroizing::new([0u8; 32]);
-        rand_core::OsRng.fill_bytes(entropy.as_mut());
+        rand_core::OsRng.fill_bytes(entropy.as_mut()); // allowed: mnemonic generation runs in clients
         bip39::Mnemonic::from_entropy_in(Language::English, entropy.as_ref())
             .map(Self)
             .map_err(|e| CryptoError::InvalidMnemonic(e.to_string()))

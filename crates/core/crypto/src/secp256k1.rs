@@ -31,7 +31,7 @@ impl PrivateKey {
 
     /// A fresh key from the OS random generator; clients only, never consensus.
     pub fn generate() -> Self {
-        Self(SigningKey::random(&mut rand_core::OsRng))
+        Self(SigningKey::random(&mut rand_core::OsRng)) // allowed: key generation runs in clients, never in consensus
     }
 
     pub(crate) fn from_signing_key(key: SigningKey) -> Self {
