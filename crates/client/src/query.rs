@@ -159,7 +159,7 @@ impl<'a> QueryClient<'a> {
 
     /// Every non-zero balance of `addr`, following pagination.
     pub async fn all_balances(&self, addr: &Address) -> Result<Vec<Coin>, QueryError> {
-        self.paged(PATH_ALL_BALANCES, |pagination| {
+        self.paged_coins(PATH_ALL_BALANCES, |pagination| {
             let req = QueryAllBalancesRequest {
                 address: addr.to_string(),
                 pagination,
@@ -175,7 +175,7 @@ impl<'a> QueryClient<'a> {
 
     /// Total supply of every denom, following pagination.
     pub async fn total_supply(&self) -> Result<Vec<Coin>, QueryError> {
-        self.paged(PATH_TOTAL_SUPPLY, |pagination| {
+        self.paged_coins(PATH_TOTAL_SUPPLY, |pagination| {
             let req = QueryTotalSupplyRequest { pagination };
             async move {
                 let r: QueryTotalSupplyResponse = self.query(PATH_TOTAL_SUPPLY, &req).await?;
@@ -203,12 +203,13 @@ impl<'a> QueryClient<'a> {
         })
     }
 
-    async fn paged<F, Fut>(&self, path: &str, mut fetch: F) -> Result<Vec<Coin>, QueryError>
+    /// Follows `next_key` through every page of a Cosmos list query. `fetch` sends one
+    /// request for the given page and returns its items and pagination; a server that keeps
+    /// returning a `next_key` is cut off after [`MAX_PAGES`] pages with an error.
+    pub async fn paged<T, F, Fut>(&self, path: &str, mut fetch: F) -> Result<Vec<T>, QueryError>
     where
         F: FnMut(Option<PageRequest>) -> Fut,
-        Fut: std::future::Future<
-            Output = Result<(Vec<ProtoCoin>, Option<PageResponse>), QueryError>,
-        >,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Option<PageResponse>), QueryError>>,
     {
         let mut out = Vec::new();
         let mut key = Vec::new();
@@ -218,10 +219,8 @@ impl<'a> QueryClient<'a> {
                 limit: PAGE_LIMIT,
                 ..Default::default()
             };
-            let (coins, next) = fetch(Some(page)).await?;
-            for c in &coins {
-                out.push(coin_from_proto(path, c)?);
-            }
+            let (items, next) = fetch(Some(page)).await?;
+            out.extend(items);
             match next {
                 Some(p) if !p.next_key.is_empty() => key = p.next_key,
                 _ => return Ok(out),
@@ -231,6 +230,20 @@ impl<'a> QueryClient<'a> {
             path: path.to_string(),
             reason: format!("more than {MAX_PAGES} pages"),
         })
+    }
+
+    async fn paged_coins<F, Fut>(&self, path: &str, fetch: F) -> Result<Vec<Coin>, QueryError>
+    where
+        F: FnMut(Option<PageRequest>) -> Fut,
+        Fut: std::future::Future<
+            Output = Result<(Vec<ProtoCoin>, Option<PageResponse>), QueryError>,
+        >,
+    {
+        self.paged(path, fetch)
+            .await?
+            .iter()
+            .map(|c| coin_from_proto(path, c))
+            .collect()
     }
 }
 

@@ -242,29 +242,20 @@ pub async fn run_query(
     match cmd {
         EncryptionQuery::Keys { address: a } => {
             let a = address(a)?;
-            let mut keys = Vec::new();
-            let mut next = Vec::new();
-            loop {
-                let r: QueryKeysByAccountResponse = q
-                    .query(
-                        "/virtengine.encryption.v1.Query/KeysByAccount",
-                        &QueryKeysByAccountRequest {
-                            address: a.to_string(),
-                            pagination: Some(ve_proto::cosmos::base::query::v1beta1::PageRequest {
-                                key: next,
-                                limit: 100,
-                                ..Default::default()
-                            }),
-                        },
-                    )
-                    .await
-                    .map_err(|e| query_error(url, e))?;
-                keys.extend(r.keys);
-                match r.pagination {
-                    Some(p) if !p.next_key.is_empty() => next = p.next_key,
-                    _ => break,
-                }
-            }
+            let path = "/virtengine.encryption.v1.Query/KeysByAccount";
+            let keys = q
+                .paged(path, |pagination| {
+                    let req = QueryKeysByAccountRequest {
+                        address: a.to_string(),
+                        pagination,
+                    };
+                    async move {
+                        let r: QueryKeysByAccountResponse = q.query(path, &req).await?;
+                        Ok((r.keys, r.pagination))
+                    }
+                })
+                .await
+                .map_err(|e| query_error(url, e))?;
             match out {
                 OutputFormat::Json => print_json(&json!({
                     "keys": keys.iter().map(record_json).collect::<Vec<_>>()

@@ -258,29 +258,20 @@ pub async fn run_query(
         }
         EscrowQuery::Accounts { owner } => {
             let owner = address(owner)?;
-            let mut accounts = Vec::new();
-            let mut next = Vec::new();
-            loop {
-                let r: QueryAccountsResponse = q
-                    .query(
-                        "/virtengine.escrow.v1.Query/Accounts",
-                        &QueryAccountsRequest {
-                            owner: owner.to_string(),
-                            pagination: Some(ve_proto::cosmos::base::query::v1beta1::PageRequest {
-                                key: next,
-                                limit: 100,
-                                ..Default::default()
-                            }),
-                        },
-                    )
-                    .await
-                    .map_err(|e| query_error(url, e))?;
-                accounts.extend(r.accounts);
-                match r.pagination {
-                    Some(p) if !p.next_key.is_empty() => next = p.next_key,
-                    _ => break,
-                }
-            }
+            let path = "/virtengine.escrow.v1.Query/Accounts";
+            let accounts = q
+                .paged(path, |pagination| {
+                    let req = QueryAccountsRequest {
+                        owner: owner.to_string(),
+                        pagination,
+                    };
+                    async move {
+                        let r: QueryAccountsResponse = q.query(path, &req).await?;
+                        Ok((r.accounts, r.pagination))
+                    }
+                })
+                .await
+                .map_err(|e| query_error(url, e))?;
             match out {
                 OutputFormat::Json => print_json(&json!({
                     "accounts": accounts.iter().map(account_json).collect::<Vec<_>>()
