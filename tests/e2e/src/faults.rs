@@ -11,8 +11,8 @@
 //!
 //! After each fault the chain must advance by 2 heights while the fault holds (3 of 4
 //! validators = 75 % > 2/3 of the voting power are up and connected), and after healing,
-//! the node must catch up (not `catching_up`, within a height of the others) before the
-//! next perturbation starts, so at most one node is ever down.
+//! the node must catch up (not `catching_up`, within a height of the others; 120 s, plus
+//! 200 ms per height for a wiped node) before the next perturbation starts, so at most one node is ever down.
 //!
 //! Invariants, over each node's CometBFT RPC:
 //! * divergence — every height of every node has the same block hash, header app hash,
@@ -162,6 +162,8 @@ pub struct Report {
 pub struct LoadSummary {
     pub attempts: u64,
     pub rejected: usize,
+    /// Rejections by ABCI code, with one log line each.
+    pub rejected_by_code: BTreeMap<String, (usize, String)>,
     pub errors: u64,
     pub anomalies: Vec<String>,
 }
@@ -269,6 +271,12 @@ impl Report {
                 self.load.attempts, self.load.rejected, self.load.errors
             ),
         );
+        for (code, (n, sample)) in &self.load.rejected_by_code {
+            row(
+                &format!("  rejected, code {code}"),
+                format!("{n} (e.g. {sample:.160})"),
+            );
+        }
         row(
             "max progress / recovery",
             format!("{max_prog:.1} s / {max_rec:.1} s"),
@@ -353,6 +361,7 @@ pub fn emergency_cleanup() {
                 let _ = netns::ip(&["netns", "del", &ns]);
             }
         }
+        eprintln!("[faults] the localnet home (node logs) is kept: {home}");
     }
 }
 
@@ -827,6 +836,7 @@ pub fn run(cfg: &Config) -> Report {
         report.load = LoadSummary {
             attempts: s.attempts,
             rejected: s.rejected.len(),
+            rejected_by_code: by_code(&s.rejected),
             errors: s.errors,
             anomalies: s.anomalies,
         };
@@ -838,6 +848,22 @@ pub fn run(cfg: &Config) -> Report {
     drop(cluster);
     report.elapsed = t0.elapsed();
     report
+}
+
+/// "`from`: code C at height H: log" lines -> code -> (count, first log).
+fn by_code(rejected: &[String]) -> BTreeMap<String, (usize, String)> {
+    let mut m: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for r in rejected {
+        let code = r
+            .split("code ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .unwrap_or("?")
+            .to_string();
+        let e = m.entry(code).or_insert((0, r.clone()));
+        e.0 += 1;
+    }
+    m
 }
 
 fn say(cfg: &Config, msg: String) {
@@ -1067,6 +1093,13 @@ fn perturb(
         obs.next[i] = 1;
     }
     let t_heal = Instant::now();
+    // A wiped node replays the whole chain: allow 200 ms per height on top (block sync
+    // measured ~90 ms per height here).
+    let recovery_timeout = if kind == Kind::Wipe {
+        cfg.recovery_timeout + Duration::from_millis(h0.saturating_mul(200))
+    } else {
+        cfg.recovery_timeout
+    };
     let height_after = loop {
         if let Some(s) = c.exited(i) {
             return Err(format!(
@@ -1084,11 +1117,11 @@ fn perturb(
         for j in 0..n {
             obs.observe(c, j, 200);
         }
-        if t_heal.elapsed() > cfg.recovery_timeout {
+        if t_heal.elapsed() > recovery_timeout {
             return Err(format!(
                 "{} did not catch up within {} s of the heal: status {:?}, others at {top}\n{}",
                 c.nodes[i].name,
-                cfg.recovery_timeout.as_secs(),
+                recovery_timeout.as_secs(),
                 c.status(i),
                 c.logs(i, 40)
             ));

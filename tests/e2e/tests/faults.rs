@@ -19,13 +19,20 @@ const CI_SEED: u64 = 2;
 const CI_PERTURBATIONS: usize = 8;
 
 fn env_or<T: std::str::FromStr>(k: &str, d: T) -> T {
-    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 #[test]
 fn the_ci_seed_exercises_every_kind_of_perturbation() {
     let p = plan(CI_SEED, CI_PERTURBATIONS, Network::Netns);
-    assert_eq!(p, plan(CI_SEED, CI_PERTURBATIONS, Network::Netns), "plans are seeded");
+    assert_eq!(
+        p,
+        plan(CI_SEED, CI_PERTURBATIONS, Network::Netns),
+        "plans are seeded"
+    );
     let kinds: BTreeSet<Kind> = p.iter().map(|(k, _, _)| *k).collect();
     assert_eq!(
         kinds,
