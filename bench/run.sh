@@ -45,6 +45,7 @@ command -v jq >/dev/null || die "jq not found (run: make setup)"
 BASE_HOME=""; OURS_PID=""; OURS_HOME=""
 cleanup() {
   [ -n "$BASE_HOME" ] && BASELINE_HOME="$BASE_HOME" bash "$HERE/baseline-localnet.sh" stop >/dev/null 2>&1 || true
+  [ -n "$OURS_HOME" ] && [ -f "$OURS_HOME/localnet.json" ] && "$VE" localnet stop --home "$OURS_HOME" >/dev/null 2>&1
   if [ -n "$OURS_PID" ] && kill -0 "$OURS_PID" 2>/dev/null; then
     kill -TERM "$OURS_PID" 2>/dev/null || true
     for _ in $(seq 1 40); do kill -0 "$OURS_PID" 2>/dev/null || break; sleep 0.25; done
@@ -96,7 +97,9 @@ if [ "${SKIP_OURS:-0}" != 1 ]; then
     "$VE" localnet start --home "$OURS_HOME" "$@" >"$OUT/virtengine-node.log" 2>&1 </dev/null &
     OURS_PID=$!
     for _ in $(seq 1 120); do
-      curl -fsS --max-time 1 http://127.0.0.1:26657/status >/dev/null 2>&1 && [ -s "$OURS_HOME/accounts.json" ] && return 0
+      # Ready once block 1 is committed: genesis state becomes queryable with it.
+      h="$(curl -fsS --max-time 1 http://127.0.0.1:26657/status 2>/dev/null | jq -r '.result.sync_info.latest_block_height // 0' 2>/dev/null || echo 0)"
+      [ "${h:-0}" -ge 2 ] && [ -s "$OURS_HOME/accounts.json" ] && return 0
       kill -0 "$OURS_PID" 2>/dev/null || return 1
       sleep 0.5
     done
