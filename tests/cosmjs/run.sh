@@ -46,13 +46,14 @@ rpc_up() { curl -fsS --max-time 2 "$RPC/status" >/dev/null 2>&1; }
 LOCALNET_PID=""
 TMP_HOME=""
 cleanup() {
+  [ -n "$TMP_HOME" ] && [ -f "$TMP_HOME/localnet.json" ] && "$BIN" localnet stop --home "$TMP_HOME" >/dev/null 2>&1
   if [ -n "$LOCALNET_PID" ] && kill -0 "$LOCALNET_PID" 2>/dev/null; then
     echo "==> stopping test localnet (pid $LOCALNET_PID)"
     kill -TERM "$LOCALNET_PID" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$LOCALNET_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$LOCALNET_PID" 2>/dev/null || true
   fi
-  [ -n "$TMP_HOME" ] && rm -rf "$TMP_HOME"
+  [ -n "${TMP_DIR:-}" ] && rm -rf "$TMP_DIR"
   return 0
 }
 trap cleanup EXIT
@@ -61,16 +62,20 @@ if ! rpc_up; then
   if [ "$START" = 0 ]; then echo "run.sh: no chain answers at $RPC/status" >&2; exit 1; fi
   BIN="${VIRTENGINE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/virtengine}"
   [ -x "$BIN" ] || { echo "run.sh: no chain at $RPC and no virtengine binary at $BIN (run scripts/setup.sh)" >&2; exit 1; }
-  TMP_HOME="$(mktemp -d /tmp/ve-cosmjs.XXXXXX)"
-  echo "==> no chain at $RPC: starting '$BIN localnet start --home $TMP_HOME' (log: $TMP_HOME/localnet.log)"
-  "$BIN" localnet start --home "$TMP_HOME" >"$TMP_HOME/localnet.log" 2>&1 </dev/null &
+  TMP_DIR="$(mktemp -d /tmp/ve-cosmjs.XXXXXX)"
+  # The localnet refuses to wipe a non-empty folder that is not a localnet home, so its home
+  # is a fresh subfolder and the log sits beside it.
+  TMP_HOME="$TMP_DIR/localnet"
+  LOG="$TMP_DIR/localnet.log"
+  echo "==> no chain at $RPC: starting '$BIN localnet start --home $TMP_HOME' (log: $LOG)"
+  "$BIN" localnet start --home "$TMP_HOME" >"$LOG" 2>&1 </dev/null &
   LOCALNET_PID=$!
   for _ in $(seq 1 120); do
     if rpc_up && [ -s "$TMP_HOME/accounts.json" ]; then break; fi
-    kill -0 "$LOCALNET_PID" 2>/dev/null || { echo "run.sh: localnet exited early; log:" >&2; tail -40 "$TMP_HOME/localnet.log" >&2; exit 1; }
+    kill -0 "$LOCALNET_PID" 2>/dev/null || { echo "run.sh: localnet exited early; log:" >&2; tail -40 "$LOG" >&2; exit 1; }
     sleep 1
   done
-  rpc_up || { echo "run.sh: localnet RPC did not come up in 120 s; log:" >&2; tail -40 "$TMP_HOME/localnet.log" >&2; exit 1; }
+  rpc_up || { echo "run.sh: localnet RPC did not come up in 120 s; log:" >&2; tail -40 "$LOG" >&2; exit 1; }
   ACCOUNTS="${ACCOUNTS:-$TMP_HOME/accounts.json}"
   CHAIN_ID="${CHAIN_ID:-virtengine-localnet-1}"
 fi
