@@ -8,7 +8,7 @@ use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey as ProtoPubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{
-    mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw,
+    mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
 };
 use cosmos_sdk_proto::Any;
 use prost::{Message, Name};
@@ -170,21 +170,9 @@ pub fn pubkey_any(pubkey: &PublicKey) -> Any {
     }
 }
 
-/// The bytes a SIGN_MODE_DIRECT signer signs (and a verifier reconstructs).
-pub fn sign_doc_bytes(
-    body_bytes: &[u8],
-    auth_info_bytes: &[u8],
-    chain_id: &str,
-    account_number: u64,
-) -> Vec<u8> {
-    SignDoc {
-        body_bytes: body_bytes.to_vec(),
-        auth_info_bytes: auth_info_bytes.to_vec(),
-        chain_id: chain_id.to_string(),
-        account_number,
-    }
-    .encode_to_vec()
-}
+/// The bytes a SIGN_MODE_DIRECT signer signs (and a verifier reconstructs); the one
+/// definition lives in `ve-proto` and is shared with the app.
+pub use ve_proto::sign_doc_bytes;
 
 /// Upper-case hex SHA-256 of the raw tx bytes: the hash CometBFT indexes and shows.
 pub fn tx_hash(tx_bytes: &[u8]) -> String {

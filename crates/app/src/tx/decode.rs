@@ -2,7 +2,7 @@ use super::{bounds, MAX_GAS_LIMIT, MAX_MSGS, MAX_NESTING, MAX_TX_BYTES};
 use prost::Message;
 use ve_crypto::PublicKey;
 use ve_module::{Decoded, Router, SDK_CODESPACE};
-use ve_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
+use ve_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
 use ve_types::{Address, AppError, Coin, Coins};
 
 /// `SIGN_MODE_DIRECT` in `cosmos.tx.signing.v1beta1.SignMode`.
@@ -31,22 +31,6 @@ pub(crate) struct CheckedTx {
     pub signers: Vec<SignerEntry>,
     pub fee: Coins,
     pub gas_limit: u64,
-}
-
-/// The bytes a signer signs in SIGN_MODE_DIRECT.
-pub(crate) fn sign_doc_bytes(
-    body: &[u8],
-    auth_info: &[u8],
-    chain_id: &str,
-    account_number: u64,
-) -> Vec<u8> {
-    SignDoc {
-        body_bytes: body.to_vec(),
-        auth_info_bytes: auth_info.to_vec(),
-        chain_id: chain_id.to_string(),
-        account_number,
-    }
-    .encode_to_vec()
 }
 
 /// Bounds, decoding and every check that needs no state. `simulate` accepts a zero gas

@@ -7,7 +7,8 @@
 mod bounds;
 mod decode;
 
-pub(crate) use decode::{decode_tx, sign_doc_bytes, CheckedTx};
+pub(crate) use decode::{decode_tx, CheckedTx};
+pub(crate) use ve_proto::sign_doc_bytes;
 
 /// Largest transaction accepted, in bytes (CometBFT's default mempool `max_tx_bytes`).
 pub const MAX_TX_BYTES: usize = 1024 * 1024;

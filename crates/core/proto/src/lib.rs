@@ -45,3 +45,21 @@ pub fn to_any<M: prost::Message>(type_url: &str, msg: &M) -> Any {
         value: msg.encode_to_vec(),
     }
 }
+
+/// The bytes an account signs in SIGN_MODE_DIRECT: the encoded `cosmos.tx.v1beta1.SignDoc`.
+/// One definition serves the signer (client) and the verifier (app), so they cannot drift.
+pub fn sign_doc_bytes(
+    body_bytes: &[u8],
+    auth_info_bytes: &[u8],
+    chain_id: &str,
+    account_number: u64,
+) -> Vec<u8> {
+    use prost::Message;
+    cosmos::tx::v1beta1::SignDoc {
+        body_bytes: body_bytes.to_vec(),
+        auth_info_bytes: auth_info_bytes.to_vec(),
+        chain_id: chain_id.to_string(),
+        account_number,
+    }
+    .encode_to_vec()
+}
