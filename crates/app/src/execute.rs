@@ -112,7 +112,8 @@ pub(crate) fn run_tx<S: StateRead>(
             env.gas_config,
             &mut msg_events,
             env.block,
-        );
+        )
+        .with_tx(&tx.tx_info);
         tx.msgs.iter().try_for_each(|m| {
             let value = m.execute(&mut ctx)?;
             responses.push(Any {

@@ -31,6 +31,7 @@ pub(crate) struct CheckedTx {
     pub signers: Vec<SignerEntry>,
     pub fee: Coins,
     pub gas_limit: u64,
+    pub tx_info: ve_module::TxInfo,
 }
 
 /// Bounds, decoding and every check that needs no state. `simulate` accepts a zero gas
@@ -76,12 +77,23 @@ pub(crate) fn decode_tx(
             ),
         ));
     }
-    if !body.extension_options.is_empty() {
+    if let Some(unknown) = body
+        .extension_options
+        .iter()
+        .find(|e| !router.extension_allowed(&e.type_url))
+    {
         return Err(tx_err(
             31,
-            "unknown extension options: this chain accepts none yet",
+            format!("unknown extension option {:?}", unknown.type_url),
         ));
     }
+    let tx_info = ve_module::TxInfo {
+        extensions: body
+            .extension_options
+            .iter()
+            .map(|e| (e.type_url.clone(), e.value.clone()))
+            .collect(),
+    };
 
     let msgs = body
         .messages
@@ -202,5 +214,6 @@ pub(crate) fn decode_tx(
         signers,
         fee: fee_coins,
         gas_limit: fee.gas_limit,
+        tx_info,
     })
 }

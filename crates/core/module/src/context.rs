@@ -19,6 +19,26 @@ pub struct Context<'a> {
     gas_config: &'a GasConfig,
     events: &'a mut Vec<Event>,
     block: &'a BlockInfo,
+    tx: Option<&'a TxInfo>,
+}
+
+/// What a handler may know about the transaction carrying its message, beyond the
+/// message itself: the extension options (e.g. an MFA proof), already checked against
+/// the router's allow-list. `None` in block hooks and system steps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxInfo {
+    /// `(type_url, value)` of each `TxBody.extension_options` entry, in order.
+    pub extensions: Vec<(String, Vec<u8>)>,
+}
+
+impl TxInfo {
+    /// The value of the first extension option with this type URL.
+    pub fn extension(&self, type_url: &str) -> Option<&[u8]> {
+        self.extensions
+            .iter()
+            .find(|(u, _)| u == type_url)
+            .map(|(_, v)| v.as_slice())
+    }
 }
 
 use crate::store::storage_err;
@@ -37,7 +57,19 @@ impl<'a> Context<'a> {
             gas_config,
             events,
             block,
+            tx: None,
         }
+    }
+
+    /// Attaches the transaction this context executes for.
+    pub fn with_tx(mut self, tx: &'a TxInfo) -> Self {
+        self.tx = Some(tx);
+        self
+    }
+
+    /// The transaction being executed; `None` in block hooks.
+    pub fn tx(&self) -> Option<&TxInfo> {
+        self.tx
     }
 
     pub fn block(&self) -> &BlockInfo {

@@ -8,11 +8,12 @@
 mod context;
 mod event;
 mod gas;
+pub mod gate;
 mod pagination;
 mod router;
 mod store;
 
-pub use context::{BlockInfo, Context, QueryContext};
+pub use context::{BlockInfo, Context, QueryContext, TxInfo};
 pub use event::Event;
 pub use gas::{GasConfig, GasMeter, SDK_CODESPACE};
 pub use pagination::{paginate, prefix_end, DEFAULT_PAGE, MAX_PAGE};

@@ -63,11 +63,24 @@ type DecodeFn = Arc<dyn Fn(&[u8]) -> Result<Box<dyn Decoded>, AppError> + Send +
 #[derive(Clone, Default)]
 pub struct Router {
     routes: BTreeMap<&'static str, DecodeFn>,
+    extensions: Vec<&'static str>,
 }
 
 impl Router {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Accepts `TxBody.extension_options` entries of this type URL (a module that reads
+    /// one, e.g. the MFA proof, registers it). Every other extension option is refused.
+    pub fn allow_extension(&mut self, type_url: &'static str) {
+        if !self.extensions.contains(&type_url) {
+            self.extensions.push(type_url);
+        }
+    }
+
+    pub fn extension_allowed(&self, type_url: &str) -> bool {
+        self.extensions.contains(&type_url)
     }
 
     /// Registers a handler. Registering the same type URL twice is a programming error
