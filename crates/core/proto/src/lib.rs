@@ -6,34 +6,10 @@
 
 pub use cosmos_sdk_proto::cosmos;
 
-/// VirtEngine's own messages, generated from `proto/virtengine/<module>/v1` by build.rs.
-pub mod virtengine {
-    pub mod config {
-        pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/virtengine.config.v1.rs"));
-        }
-    }
-    pub mod identity {
-        pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/virtengine.identity.v1.rs"));
-        }
-    }
-    pub mod encryption {
-        pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/virtengine.encryption.v1.rs"));
-        }
-    }
-    pub mod escrow {
-        pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/virtengine.escrow.v1.rs"));
-        }
-    }
-    pub mod take {
-        pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/virtengine.take.v1.rs"));
-        }
-    }
-}
+// VirtEngine's own messages, generated from `proto/virtengine/<module>/v1` by build.rs
+// (`virtengine::<module>::v1`); a new module's protos appear here without edits.
+include!(concat!(env!("OUT_DIR"), "/virtengine.rs"));
+
 pub use cosmos_sdk_proto::Any;
 pub use prost;
 pub use tendermint_proto;
