@@ -1,0 +1,1 @@
+//! sdl (in progress)
