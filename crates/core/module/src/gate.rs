@@ -63,6 +63,12 @@ pub trait RoleGate: Send + Sync {
         addr: &Address,
         role: Role,
     ) -> Result<(), AppError>;
+
+    /// Fails unless `addr`'s administrative account state lets it act (not suspended or
+    /// terminated). The default (no account states kept) lets every account act.
+    fn require_operational(&self, _ctx: &mut Context<'_>, _addr: &Address) -> Result<(), AppError> {
+        Ok(())
+    }
 }
 
 /// Transaction types that may need a fresh MFA session (spec §3.4 sensitive-transaction
@@ -80,6 +86,38 @@ pub enum SensitiveAction {
     IdentityRebind = 9,
     GovernanceProposal = 10,
     HpcClusterRegistration = 11,
+    GovernanceVote = 12,
+    /// Revoking a factor or changing an enabled MFA policy (spec: two_factor_disable).
+    MfaChange = 13,
+    /// Rotating an encryption recipient key (opt-in by default: gated for accounts with an
+    /// enabled MFA policy).
+    EncryptionKeyRotation = 14,
+    /// Adding a trusted device.
+    TrustedDeviceChange = 15,
+}
+
+impl SensitiveAction {
+    pub const ALL: [SensitiveAction; 15] = [
+        SensitiveAction::LargeTransfer,
+        SensitiveAction::KeyRotation,
+        SensitiveAction::AccountRecovery,
+        SensitiveAction::ProviderRegistration,
+        SensitiveAction::ValidatorRegistration,
+        SensitiveAction::HighValueOrder,
+        SensitiveAction::Withdrawal,
+        SensitiveAction::RoleChange,
+        SensitiveAction::IdentityRebind,
+        SensitiveAction::GovernanceProposal,
+        SensitiveAction::HpcClusterRegistration,
+        SensitiveAction::GovernanceVote,
+        SensitiveAction::MfaChange,
+        SensitiveAction::EncryptionKeyRotation,
+        SensitiveAction::TrustedDeviceChange,
+    ];
+
+    pub fn from_u32(v: u32) -> Option<SensitiveAction> {
+        SensitiveAction::ALL.into_iter().find(|a| *a as u32 == v)
+    }
 }
 
 /// Where handlers ask "does this sensitive action carry a valid MFA session?". The
