@@ -194,7 +194,81 @@ fn add_identity_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_identity::RevokeScopeHandler)?;
     r.add(ve_identity::RequestVerificationHandler)?;
     r.add(ve_identity::UpdateParamsHandler { keepers })?;
+    add_identity_wallet_routes(r, identity_role_gate(), identity_mfa_gate())
+}
+
+/// identity's wallet, consent, borderline and appeal messages, with the gates they check.
+pub(crate) fn add_identity_wallet_routes(
+    r: &mut Router,
+    roles: Arc<dyn ve_module::gate::RoleGate>,
+    mfa: Arc<dyn ve_module::gate::MfaGate>,
+) -> Result<(), String> {
+    r.add(ve_identity::CreateWalletHandler)?;
+    r.add(ve_identity::RebindWalletHandler { mfa: mfa.clone() })?;
+    r.add(ve_identity::UpdateConsentSettingsHandler)?;
+    r.add(ve_identity::GrantScopeConsentHandler)?;
+    r.add(ve_identity::RevokeScopeConsentHandler)?;
+    r.add(ve_identity::CompleteBorderlineFallbackHandler { mfa })?;
+    r.add(ve_identity::SubmitAppealHandler)?;
+    r.add(ve_identity::ReviewAppealHandler { roles })?;
     Ok(())
+}
+
+/// TEMPORARY until the `roles` module lands: identity's RoleGate. Identity params hold no
+/// admin/moderator list, so this refuses every role (never allows): MsgReviewAppeal is
+/// refused for everyone. SWAP: return the roles module's RoleGate here.
+struct IdentityRolesNotWiredYet;
+
+impl ve_module::gate::RoleGate for IdentityRolesNotWiredYet {
+    fn has_role(
+        &self,
+        _ctx: &mut Context<'_>,
+        _addr: &Address,
+        _role: ve_module::gate::Role,
+    ) -> Result<bool, AppError> {
+        Ok(false)
+    }
+    fn require_role(
+        &self,
+        _ctx: &mut Context<'_>,
+        addr: &Address,
+        role: ve_module::gate::Role,
+    ) -> Result<(), AppError> {
+        Err(AppError::new(
+            "identity",
+            48,
+            format!("{addr} does not hold the {} role (roles module not wired yet)", role.name()),
+        ))
+    }
+}
+
+/// TEMPORARY until the `mfa` module lands: identity's MfaGate. Refuses every sensitive
+/// action (MsgRebindWallet, MsgCompleteBorderlineFallback). SWAP: return the mfa
+/// module's MfaGate here (and allow its proof extension on the router).
+struct IdentityMfaNotWiredYet;
+
+impl ve_module::gate::MfaGate for IdentityMfaNotWiredYet {
+    fn require_mfa(
+        &self,
+        _ctx: &mut Context<'_>,
+        addr: &Address,
+        action: ve_module::gate::SensitiveAction,
+        _value_uve: u128,
+    ) -> Result<(), AppError> {
+        Err(AppError::new(
+            "identity",
+            49,
+            format!("{addr}: {action:?} needs an MFA session and the mfa module is not wired yet"),
+        ))
+    }
+}
+
+fn identity_role_gate() -> Arc<dyn ve_module::gate::RoleGate> {
+    Arc::new(IdentityRolesNotWiredYet)
+}
+
+fn identity_mfa_gate() -> Arc<dyn ve_module::gate::MfaGate> {
+    Arc::new(IdentityMfaNotWiredYet)
 }
 
 /// The gating API other modules' handlers receive (`Arc<dyn IdentityGate>`).

@@ -77,6 +77,36 @@ pub enum IdentityError {
     Overflow(&'static str),
     #[error("{0}")]
     Store(AppError),
+    #[error("account {0} already has an identity wallet (one per account; use MsgRebindWallet to change its key)")]
+    WalletExists(String),
+    #[error("account {0} has no identity wallet: create one with MsgCreateIdentityWallet")]
+    WalletNotFound(String),
+    #[error("identity wallet of {0} is not active")]
+    WalletNotActive(String),
+    #[error("binding signature does not verify: sign the binding digest of docs/veid.md §9 with the Ed25519 binding key")]
+    BadBindingSignature,
+    #[error("old_signature does not verify with the wallet's current binding key over the rebind digest (docs/veid.md §9)")]
+    BadRebindSignature,
+    #[error("scope {0} is biometric: grant consent for it (MsgGrantScopeConsent) before requesting verification")]
+    ConsentRequired(String),
+    #[error("consent settings refuse this: {0}")]
+    ConsentSettingsRefuse(&'static str),
+    #[error("account {0} has no open borderline fallback")]
+    NoOpenFallback(String),
+    #[error("the borderline fallback of {0} passed its deadline (height {1}): request verification again")]
+    FallbackExpired(String, u64),
+    #[error("no rejection to appeal: appeals are for a REJECTED score record")]
+    NothingToAppeal,
+    #[error("the appeal window closed at height {0} (params.appeal_window_blocks after the rejection)")]
+    AppealWindowClosed(u64),
+    #[error("account already has an open appeal {0}: wait for its review")]
+    AppealOpen(String),
+    #[error("no appeal {0}")]
+    AppealNotFound(String),
+    #[error("appeal {0} was already reviewed")]
+    AppealReviewed(String),
+    #[error("{0} does not hold the moderator role: only moderators review appeals")]
+    NotModerator(String),
 }
 
 impl From<AppError> for IdentityError {
@@ -129,6 +159,21 @@ impl ErrorCode for IdentityError {
             Self::Corrupt(_) => 32,
             Self::Overflow(_) => 33,
             Self::Store(e) => e.code,
+            Self::WalletExists(_) => 34,
+            Self::WalletNotFound(_) => 35,
+            Self::WalletNotActive(_) => 36,
+            Self::BadBindingSignature => 37,
+            Self::BadRebindSignature => 38,
+            Self::ConsentRequired(_) => 39,
+            Self::ConsentSettingsRefuse(_) => 40,
+            Self::NoOpenFallback(_) => 41,
+            Self::FallbackExpired(..) => 42,
+            Self::NothingToAppeal => 43,
+            Self::AppealWindowClosed(_) => 44,
+            Self::AppealOpen(_) => 45,
+            Self::AppealNotFound(_) => 46,
+            Self::AppealReviewed(_) => 47,
+            Self::NotModerator(_) => 48,
         }
     }
 }

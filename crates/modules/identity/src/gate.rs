@@ -3,7 +3,7 @@
 //! (score, status, expiry) at the current block time, never stored.
 
 use crate::proto::{AccountStatus, IdentityTier};
-use crate::types::{effective_status, tier_of};
+use crate::types::{effective_status, tier_of_record};
 use crate::{keeper, state, IdentityError};
 use ve_module::{Context, Store};
 use ve_types::{Address, AppError};
@@ -37,7 +37,7 @@ pub fn score_at(
     Ok(Some(ScoreView {
         score: r.score,
         status,
-        tier: tier_of(r.score, status),
+        tier: tier_of_record(r.score, status, r.additional_factor),
         model_version: r.model_version,
         expires_at: r.expires_at,
     }))

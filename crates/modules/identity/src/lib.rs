@@ -33,7 +33,10 @@ pub use keepers::{
     AccountKeys, AdminAuthority, ClientCheck, ClientRegistry, EnvelopeValidator, Keepers,
 };
 pub use msg_server::{
-    RequestVerificationHandler, RevokeScopeHandler, UpdateParamsHandler, UploadScopeHandler,
+    CompleteBorderlineFallbackHandler, CreateWalletHandler, GrantScopeConsentHandler,
+    RebindWalletHandler, RequestVerificationHandler, ReviewAppealHandler,
+    RevokeScopeConsentHandler, RevokeScopeHandler, SubmitAppealHandler,
+    UpdateConsentSettingsHandler, UpdateParamsHandler, UploadScopeHandler,
 };
 pub use params::IdentityParams;
 

@@ -5,6 +5,8 @@ use crate::IdentityError;
 pub const HARD_MAX_SALT: u32 = 128;
 pub const HARD_MAX_PAYLOAD: u64 = 1 << 20;
 pub const HARD_MAX_RECIPIENTS: usize = 100;
+/// Longest appeal reason, bytes.
+pub const HARD_MAX_APPEAL_REASON: u32 = 2000;
 
 /// identity parameters. Times are block time; counts are per block where named so.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -27,6 +29,12 @@ pub struct IdentityParams {
     pub borderline_upper: u32,
     pub max_expiries_per_block: u32,
     pub max_payload_bytes: u64,
+    pub request_timeout_blocks: u64,
+    pub max_timeouts_per_block: u32,
+    pub fallback_timeout_blocks: u64,
+    pub appeal_window_blocks: u64,
+    pub min_appeal_reason_length: u32,
+    pub max_history_per_account: u32,
 }
 
 impl Default for IdentityParams {
@@ -47,6 +55,12 @@ impl Default for IdentityParams {
             borderline_upper: 50,
             max_expiries_per_block: 100,
             max_payload_bytes: HARD_MAX_PAYLOAD,
+            request_timeout_blocks: 100,
+            max_timeouts_per_block: 50,
+            fallback_timeout_blocks: 50,
+            appeal_window_blocks: 100_800,
+            min_appeal_reason_length: 50,
+            max_history_per_account: 100,
         }
     }
 }
@@ -105,6 +119,24 @@ impl IdentityParams {
         if self.max_payload_bytes == 0 || self.max_payload_bytes > HARD_MAX_PAYLOAD {
             return bad("max_payload_bytes must be 1..=1048576");
         }
+        if self.request_timeout_blocks == 0 || self.request_timeout_blocks > 1_000_000 {
+            return bad("request_timeout_blocks must be 1..=1000000");
+        }
+        if self.max_timeouts_per_block == 0 || self.max_timeouts_per_block > 10_000 {
+            return bad("max_timeouts_per_block must be 1..=10000");
+        }
+        if self.fallback_timeout_blocks == 0 || self.fallback_timeout_blocks > 1_000_000 {
+            return bad("fallback_timeout_blocks must be 1..=1000000");
+        }
+        if self.appeal_window_blocks == 0 || self.appeal_window_blocks > 10_000_000 {
+            return bad("appeal_window_blocks must be 1..=10000000");
+        }
+        if self.min_appeal_reason_length == 0 || self.min_appeal_reason_length > HARD_MAX_APPEAL_REASON {
+            return bad("min_appeal_reason_length must be 1..=2000");
+        }
+        if self.max_history_per_account == 0 || self.max_history_per_account > 10_000 {
+            return bad("max_history_per_account must be 1..=10000");
+        }
         Ok(())
     }
 
@@ -130,6 +162,12 @@ impl IdentityParams {
             borderline_upper: self.borderline_upper,
             max_expiries_per_block: self.max_expiries_per_block,
             max_payload_bytes: self.max_payload_bytes,
+            request_timeout_blocks: self.request_timeout_blocks,
+            max_timeouts_per_block: self.max_timeouts_per_block,
+            fallback_timeout_blocks: self.fallback_timeout_blocks,
+            appeal_window_blocks: self.appeal_window_blocks,
+            min_appeal_reason_length: self.min_appeal_reason_length,
+            max_history_per_account: self.max_history_per_account,
         }
     }
 
@@ -150,6 +188,12 @@ impl IdentityParams {
             borderline_upper: p.borderline_upper,
             max_expiries_per_block: p.max_expiries_per_block,
             max_payload_bytes: p.max_payload_bytes,
+            request_timeout_blocks: p.request_timeout_blocks,
+            max_timeouts_per_block: p.max_timeouts_per_block,
+            fallback_timeout_blocks: p.fallback_timeout_blocks,
+            appeal_window_blocks: p.appeal_window_blocks,
+            min_appeal_reason_length: p.min_appeal_reason_length,
+            max_history_per_account: p.max_history_per_account,
         }
     }
 }

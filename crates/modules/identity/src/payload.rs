@@ -68,6 +68,78 @@ pub fn user_digest(client_digest: &[u8; 32], client_signature: &[u8]) -> [u8; 32
     h.finalize().into()
 }
 
+pub const WALLET_BINDING_DOMAIN: &[u8] = b"virtengine-veid-wallet-binding-v1";
+pub const WALLET_REBIND_DOMAIN: &[u8] = b"virtengine-veid-wallet-rebind-v1";
+
+/// `"wallet_" + hex(SHA-256("VEID_WALLET:" + address)[:16])` (the spec's wallet id).
+pub fn wallet_id(address: &str) -> String {
+    let h: [u8; 32] = Sha256::digest([b"VEID_WALLET:".as_slice(), address.as_bytes()].concat()).into();
+    format!("wallet_{}", hex::encode(h.get(..16).unwrap_or_default()))
+}
+
+/// What the Ed25519 binding key signs to bind itself to the account on this chain:
+///
+/// ```text
+/// binding_digest = SHA-256( "virtengine-veid-wallet-binding-v1" ‖ lp(chain_id)
+///                  ‖ lp(address) ‖ lp(wallet_id) ‖ binding_pub_key[32]
+///                  ‖ u32be(binding_version) )
+/// ```
+/// `binding_version` is 0 at creation and the wallet's version + 1 for a rebind.
+pub fn binding_digest(
+    chain_id: &str,
+    address: &str,
+    wallet_id: &str,
+    binding_pub_key: &[u8],
+    binding_version: u32,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(WALLET_BINDING_DOMAIN);
+    lp(&mut h, chain_id.as_bytes());
+    lp(&mut h, address.as_bytes());
+    lp(&mut h, wallet_id.as_bytes());
+    h.update(binding_pub_key);
+    h.update(binding_version.to_be_bytes());
+    h.finalize().into()
+}
+
+/// What the current binding key signs to hand the wallet over to a new key:
+///
+/// ```text
+/// rebind_digest = SHA-256( "virtengine-veid-wallet-rebind-v1" ‖ lp(chain_id)
+///                 ‖ lp(address) ‖ lp(wallet_id) ‖ old_pub_key[32] ‖ new_pub_key[32]
+///                 ‖ u32be(new_binding_version) )
+/// ```
+pub fn rebind_digest(
+    chain_id: &str,
+    address: &str,
+    wallet_id: &str,
+    old_pub_key: &[u8],
+    new_pub_key: &[u8],
+    new_binding_version: u32,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(WALLET_REBIND_DOMAIN);
+    lp(&mut h, chain_id.as_bytes());
+    lp(&mut h, address.as_bytes());
+    lp(&mut h, wallet_id.as_bytes());
+    h.update(old_pub_key);
+    h.update(new_pub_key);
+    h.update(new_binding_version.to_be_bytes());
+    h.finalize().into()
+}
+
+/// Strict Ed25519 verification (RFC 8032, no malleable signatures) of `sig` over `msg`.
+pub fn ed25519_verify(pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+    let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(pub_key), <[u8; 64]>::try_from(sig)) else {
+        return false;
+    };
+    let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    vk.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +229,34 @@ mod tests {
         for v in variants {
             assert_ne!(client_digest(&v), base, "{v:?}");
         }
+    }
+
+    #[test]
+    fn binding_digest_matches_the_documented_vector_and_binds_every_field() {
+        let a = "ve1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqh7d9m3";
+        let wid = wallet_id(a);
+        let d = binding_digest("virtengine-1", a, &wid, &[5; 32], 0);
+        assert_eq!(
+            hex::encode(d),
+            include_str!("../testdata/binding_digest.hex").trim()
+        );
+        assert_eq!(wid, include_str!("../testdata/wallet_id.txt").trim());
+        assert_ne!(d, binding_digest("virtengine-2", a, &wid, &[5; 32], 0));
+        assert_ne!(d, binding_digest("virtengine-1", a, &wid, &[6; 32], 0));
+        assert_ne!(d, binding_digest("virtengine-1", a, &wid, &[5; 32], 1));
+        let r = rebind_digest("virtengine-1", a, &wid, &[5; 32], &[6; 32], 1);
+        assert_ne!(r, rebind_digest("virtengine-1", a, &wid, &[5; 32], &[6; 32], 2));
+    }
+
+    #[test]
+    fn ed25519_verify_accepts_only_the_signing_key_over_the_same_bytes() {
+        use ed25519_dalek::Signer;
+        let k = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let pk = k.verifying_key().to_bytes();
+        let sig = k.sign(b"msg").to_bytes();
+        assert!(ed25519_verify(&pk, b"msg", &sig));
+        assert!(!ed25519_verify(&pk, b"msh", &sig));
+        assert!(!ed25519_verify(&[1; 32], b"msg", &sig));
+        assert!(!ed25519_verify(&pk, b"msg", &sig[..63]));
     }
 }

@@ -88,6 +88,10 @@ fn is_pending(s: &IdentityScope) -> bool {
     !s.revoked && s.status == VerificationStatus::Pending as i32
 }
 
+fn is_expired(s: &IdentityScope) -> bool {
+    !s.revoked && s.status == VerificationStatus::Expired as i32
+}
+
 /// Writes a scope and keeps the by-type, pending and expiry indexes in step with it.
 /// `old` is the stored version (None for a new scope).
 pub fn set_scope(
@@ -110,6 +114,12 @@ pub fn set_scope(
         store.delete(state_key::pending_entry(a, &s.scope_id))?;
     } else if !pending_before && is_pending(s) {
         store.put(state_key::pending_entry(a, &s.scope_id), Vec::new())?;
+    }
+    let expired_before = old.is_some_and(is_expired);
+    if expired_before && !is_expired(s) {
+        store.delete(state_key::expired_entry(a, &s.scope_id))?;
+    } else if !expired_before && is_expired(s) {
+        store.put(state_key::expired_entry(a, &s.scope_id), Vec::new())?;
     }
     let expiry_of = |x: &IdentityScope| {
         (!x.revoked && x.status == VerificationStatus::Verified as i32 && x.expires_at > 0)
@@ -153,7 +163,20 @@ pub fn pending_scope_ids(
     a: &Address,
     limit: usize,
 ) -> Result<Vec<String>, AppError> {
-    let prefix = state_key::pending(a);
+    ids_under(store, &state_key::pending(a), limit)
+}
+
+/// The account's EXPIRED (re-verifiable) scopes, up to `limit`, by scope id.
+pub fn expired_scope_ids(
+    store: &mut impl Store,
+    a: &Address,
+    limit: usize,
+) -> Result<Vec<String>, AppError> {
+    ids_under(store, &state_key::expired(a), limit)
+}
+
+fn ids_under(store: &mut impl Store, prefix: &[u8], limit: usize) -> Result<Vec<String>, AppError> {
+    let prefix = prefix.to_vec();
     let entries = store.prefix(&prefix, limit)?;
     entries
         .into_iter()
@@ -186,7 +209,22 @@ pub fn score(store: &mut impl Store, a: &Address) -> Result<Option<ScoreRecord>,
     get(store, &state_key::score(a), "score record")
 }
 
+/// Writes the score record and keeps the score-expiry index (VERIFIED records with an
+/// expiry) in step with it.
 pub fn set_score(store: &mut impl Store, a: &Address, r: &ScoreRecord) -> Result<(), AppError> {
+    let expiry_of = |x: &ScoreRecord| {
+        (x.status == AccountStatus::Verified as i32 && x.expires_at > 0).then_some(x.expires_at)
+    };
+    let before = score(store, a)?.as_ref().and_then(expiry_of);
+    let after = expiry_of(r);
+    if before != after {
+        if let Some(t) = before {
+            store.delete(state_key::score_expiry(t, a))?;
+        }
+        if let Some(t) = after {
+            store.put(state_key::score_expiry(t, a), Vec::new())?;
+        }
+    }
     store.put(state_key::score(a), r.encode_to_vec())
 }
 
@@ -223,4 +261,127 @@ pub fn counter(store: &mut impl Store, key: &[u8]) -> Result<u32, AppError> {
 /// A fresh scope record as an upload creates it.
 pub fn new_scope_version() -> u32 {
     SCOPE_VERSION
+}
+
+fn next_seq(store: &mut impl Store, key: &[u8], what: &'static str) -> Result<u64, AppError> {
+    let next = read_u64(store, key)?
+        .checked_add(1)
+        .ok_or(IdentityError::Overflow(what))?;
+    store.put(key.to_vec(), next.to_be_bytes().to_vec())?;
+    Ok(next)
+}
+
+pub fn wallet(store: &mut impl Store, a: &Address) -> Result<Option<IdentityWallet>, AppError> {
+    get(store, &state_key::wallet(a), "identity wallet")
+}
+
+pub fn set_wallet(store: &mut impl Store, a: &Address, w: &IdentityWallet) -> Result<(), AppError> {
+    store.put(state_key::wallet(a), w.encode_to_vec())
+}
+
+pub fn wallet_ref(
+    store: &mut impl Store,
+    a: &Address,
+    scope_id: &str,
+) -> Result<Option<ScopeReference>, AppError> {
+    get(store, &state_key::wallet_ref(a, scope_id), "scope reference")
+}
+
+pub fn set_wallet_ref(
+    store: &mut impl Store,
+    a: &Address,
+    r: &ScopeReference,
+) -> Result<(), AppError> {
+    store.put(state_key::wallet_ref(a, &r.scope_id), r.encode_to_vec())
+}
+
+pub fn consent(
+    store: &mut impl Store,
+    a: &Address,
+    scope_id: &str,
+) -> Result<Option<ScopeConsent>, AppError> {
+    get(store, &state_key::consent(a, scope_id), "scope consent")
+}
+
+pub fn set_consent(store: &mut impl Store, a: &Address, c: &ScopeConsent) -> Result<(), AppError> {
+    store.put(state_key::consent(a, &c.scope_id), c.encode_to_vec())
+}
+
+/// Appends a history entry (its sequence is assigned here) and drops the entry that falls
+/// out of the kept window of `keep` entries. Returns the sequence.
+pub fn append_history(
+    store: &mut impl Store,
+    a: &Address,
+    mut e: VerificationHistoryEntry,
+    keep: u32,
+) -> Result<u64, AppError> {
+    let seq = next_seq(store, &state_key::history_seq(a), "history sequence")?;
+    e.sequence = seq;
+    store.put(state_key::history_entry(a, seq), e.encode_to_vec())?;
+    if let Some(old) = seq.checked_sub(u64::from(keep)) {
+        if old > 0 {
+            store.delete(state_key::history_entry(a, old))?;
+        }
+    }
+    Ok(seq)
+}
+
+pub fn fallback(store: &mut impl Store, a: &Address) -> Result<Option<BorderlineFallback>, AppError> {
+    get(store, &state_key::fallback(a), "borderline fallback")
+}
+
+/// Writes the fallback and keeps the deadline queue (PENDING fallbacks only) in step.
+pub fn set_fallback(
+    store: &mut impl Store,
+    a: &Address,
+    f: &BorderlineFallback,
+) -> Result<(), AppError> {
+    let open = |x: &BorderlineFallback| {
+        (x.status == FallbackStatus::Pending as i32).then_some(x.deadline_height)
+    };
+    let before = fallback(store, a)?.as_ref().and_then(open);
+    let after = open(f);
+    if before != after {
+        if let Some(h) = before {
+            store.delete(state_key::fallback_queue(h, a))?;
+        }
+        if let Some(h) = after {
+            store.put(state_key::fallback_queue(h, a), Vec::new())?;
+        }
+    }
+    store.put(state_key::fallback(a), f.encode_to_vec())
+}
+
+pub fn appeal(store: &mut impl Store, id: &str) -> Result<Option<Appeal>, AppError> {
+    get(store, &state_key::appeal(id), "appeal")
+}
+
+pub fn open_appeal_id(store: &mut impl Store, a: &Address) -> Result<Option<String>, AppError> {
+    match store.get(&state_key::open_appeal(a))? {
+        Some(b) => Ok(Some(
+            String::from_utf8(b).map_err(|e| corrupt("open appeal", e))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Writes the appeal and keeps the account index, the open marker and the review queue
+/// (PENDING appeals) in step.
+pub fn set_appeal(store: &mut impl Store, a: &Address, ap: &Appeal) -> Result<(), AppError> {
+    let pending = ap.status == AppealStatus::Pending as i32;
+    let q = state_key::appeal_queue(ap.submitted_height, &ap.appeal_id);
+    if pending {
+        store.put(state_key::open_appeal(a), ap.appeal_id.as_bytes().to_vec())?;
+        store.put(q, Vec::new())?;
+    } else {
+        store.delete(state_key::open_appeal(a))?;
+        store.delete(q)?;
+    }
+    store.put(state_key::account_appeal(a, &ap.appeal_id), Vec::new())?;
+    store.put(state_key::appeal(&ap.appeal_id), ap.encode_to_vec())
+}
+
+/// The next appeal sequence number (1, 2, ...), recorded as used.
+pub fn next_appeal_seq(store: &mut impl Store) -> Result<u64, AppError> {
+    next_seq(store, state_key::APPEAL_SEQ, "appeal sequence")
 }

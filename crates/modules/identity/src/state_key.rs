@@ -127,3 +127,120 @@ pub fn scope_expiry(expires_at: i64, a: &Address, scope_id: &str) -> Vec<u8> {
         scope_id.as_bytes(),
     ])
 }
+
+pub const EXPIRED_PREFIX: &[u8] = b"identity/expired/";
+pub const SCORE_EXPIRY_PREFIX: &[u8] = b"identity/scexp/";
+pub const WALLET_PREFIX: &[u8] = b"identity/wallet/";
+pub const WALLET_REF_PREFIX: &[u8] = b"identity/wref/";
+pub const CONSENT_PREFIX: &[u8] = b"identity/consent/";
+pub const HISTORY_PREFIX: &[u8] = b"identity/hist/";
+pub const HISTORY_SEQ_PREFIX: &[u8] = b"identity/histseq/";
+pub const FALLBACK_PREFIX: &[u8] = b"identity/fallback/";
+pub const FALLBACK_QUEUE_PREFIX: &[u8] = b"identity/fbq/";
+/// `identity/appealseq` → u64 BE: appeals ever submitted (makes appeal ids unique).
+pub const APPEAL_SEQ: &[u8] = b"identity/appealseq";
+pub const APPEAL_PREFIX: &[u8] = b"identity/appeal/";
+pub const ACCOUNT_APPEAL_PREFIX: &[u8] = b"identity/acctappeal/";
+pub const OPEN_APPEAL_PREFIX: &[u8] = b"identity/openappeal/";
+pub const APPEAL_QUEUE_PREFIX: &[u8] = b"identity/appealq/";
+
+/// `identity/expired/<addr>` — scopes in EXPIRED status (not revoked): re-verifiable.
+pub fn expired(a: &Address) -> Vec<u8> {
+    cat(&[EXPIRED_PREFIX, a.as_bytes()])
+}
+
+/// `identity/expired/<addr><scope_id>` → empty.
+pub fn expired_entry(a: &Address, scope_id: &str) -> Vec<u8> {
+    cat(&[EXPIRED_PREFIX, a.as_bytes(), scope_id.as_bytes()])
+}
+
+/// `identity/scexp/<expires_at u64 BE>` — VERIFIED score records by expiry time.
+pub fn score_expiry_time(expires_at: i64) -> Vec<u8> {
+    let t = u64::try_from(expires_at).unwrap_or(0);
+    cat(&[SCORE_EXPIRY_PREFIX, &t.to_be_bytes()])
+}
+
+/// `identity/scexp/<expires_at u64 BE><addr>` → empty.
+pub fn score_expiry(expires_at: i64, a: &Address) -> Vec<u8> {
+    cat(&[&score_expiry_time(expires_at), a.as_bytes()])
+}
+
+/// `identity/wallet/<addr>` → `IdentityWallet`.
+pub fn wallet(a: &Address) -> Vec<u8> {
+    cat(&[WALLET_PREFIX, a.as_bytes()])
+}
+
+/// `identity/wref/<addr>` — the wallet's scope references.
+pub fn wallet_refs(a: &Address) -> Vec<u8> {
+    cat(&[WALLET_REF_PREFIX, a.as_bytes()])
+}
+
+/// `identity/wref/<addr><scope_id>` → `ScopeReference`.
+pub fn wallet_ref(a: &Address, scope_id: &str) -> Vec<u8> {
+    cat(&[WALLET_REF_PREFIX, a.as_bytes(), scope_id.as_bytes()])
+}
+
+/// `identity/consent/<addr>` — per-scope consents.
+pub fn consents(a: &Address) -> Vec<u8> {
+    cat(&[CONSENT_PREFIX, a.as_bytes()])
+}
+
+/// `identity/consent/<addr><scope_id>` → `ScopeConsent`.
+pub fn consent(a: &Address, scope_id: &str) -> Vec<u8> {
+    cat(&[CONSENT_PREFIX, a.as_bytes(), scope_id.as_bytes()])
+}
+
+/// `identity/hist/<addr>` — the account's verification history.
+pub fn history(a: &Address) -> Vec<u8> {
+    cat(&[HISTORY_PREFIX, a.as_bytes()])
+}
+
+/// `identity/hist/<addr><sequence u64 BE>` → `VerificationHistoryEntry`.
+pub fn history_entry(a: &Address, seq: u64) -> Vec<u8> {
+    cat(&[HISTORY_PREFIX, a.as_bytes(), &seq.to_be_bytes()])
+}
+
+/// `identity/histseq/<addr>` → u64 BE: history entries ever appended.
+pub fn history_seq(a: &Address) -> Vec<u8> {
+    cat(&[HISTORY_SEQ_PREFIX, a.as_bytes()])
+}
+
+/// `identity/fallback/<addr>` → `BorderlineFallback` (the latest, any status).
+pub fn fallback(a: &Address) -> Vec<u8> {
+    cat(&[FALLBACK_PREFIX, a.as_bytes()])
+}
+
+/// `identity/fbq/<deadline_height u64 BE>` — open fallbacks by deadline.
+pub fn fallback_queue_height(h: u64) -> Vec<u8> {
+    cat(&[FALLBACK_QUEUE_PREFIX, &h.to_be_bytes()])
+}
+
+/// `identity/fbq/<deadline_height u64 BE><addr>` → empty.
+pub fn fallback_queue(h: u64, a: &Address) -> Vec<u8> {
+    cat(&[&fallback_queue_height(h), a.as_bytes()])
+}
+
+/// `identity/appeal/<appeal_id>` → `Appeal`.
+pub fn appeal(id: &str) -> Vec<u8> {
+    cat(&[APPEAL_PREFIX, id.as_bytes()])
+}
+
+/// `identity/acctappeal/<addr>` — one account's appeals.
+pub fn account_appeals(a: &Address) -> Vec<u8> {
+    cat(&[ACCOUNT_APPEAL_PREFIX, a.as_bytes()])
+}
+
+/// `identity/acctappeal/<addr><appeal_id>` → empty.
+pub fn account_appeal(a: &Address, id: &str) -> Vec<u8> {
+    cat(&[ACCOUNT_APPEAL_PREFIX, a.as_bytes(), id.as_bytes()])
+}
+
+/// `identity/openappeal/<addr>` → appeal id of the account's open appeal.
+pub fn open_appeal(a: &Address) -> Vec<u8> {
+    cat(&[OPEN_APPEAL_PREFIX, a.as_bytes()])
+}
+
+/// `identity/appealq/<submitted_height u64 BE><appeal_id>` → empty: open appeals.
+pub fn appeal_queue(h: u64, id: &str) -> Vec<u8> {
+    cat(&[APPEAL_QUEUE_PREFIX, &h.to_be_bytes(), id.as_bytes()])
+}

@@ -102,6 +102,29 @@ pub fn tier_of(score: u32, status: AccountStatus) -> IdentityTier {
     }
 }
 
+/// Tier of a score record: [`tier_of`], except that a VERIFIED borderline score confirmed
+/// by an additional factor (borderline fallback) counts at least as BASIC.
+pub fn tier_of_record(score: u32, status: AccountStatus, additional_factor: bool) -> IdentityTier {
+    let t = tier_of(score, status);
+    if additional_factor && status == AccountStatus::Verified && t == IdentityTier::Unverified {
+        IdentityTier::Basic
+    } else {
+        t
+    }
+}
+
+/// Scope types whose use in verification needs an explicit, unexpired per-scope consent:
+/// the biometric ones.
+pub fn needs_explicit_consent(t: i32) -> bool {
+    matches!(
+        ScopeType::try_from(t),
+        Ok(ScopeType::Selfie
+            | ScopeType::FaceVideo
+            | ScopeType::Biometric
+            | ScopeType::BiometricHardware)
+    )
+}
+
 /// The status a score record reads as at block time `now`: EXPIRED from `expires_at`.
 pub fn effective_status(status: i32, expires_at: i64, now: i64) -> AccountStatus {
     let s = AccountStatus::try_from(status).unwrap_or(AccountStatus::Unknown);
@@ -180,6 +203,24 @@ mod tests {
         ] {
             assert_eq!(tier_of(100, s), IdentityTier::Unverified, "{s:?}");
         }
+    }
+
+    #[test]
+    fn additional_factor_lifts_a_verified_borderline_score_to_basic_only() {
+        let v = AccountStatus::Verified;
+        assert_eq!(tier_of_record(47, v, true), IdentityTier::Basic);
+        assert_eq!(tier_of_record(47, v, false), IdentityTier::Unverified);
+        assert_eq!(tier_of_record(90, v, true), IdentityTier::Premium);
+        assert_eq!(
+            tier_of_record(47, AccountStatus::Expired, true),
+            IdentityTier::Unverified
+        );
+    }
+
+    #[test]
+    fn only_biometric_scope_types_need_explicit_consent() {
+        let need: Vec<i32> = (0..=13).filter(|t| needs_explicit_consent(*t)).collect();
+        assert_eq!(need, vec![2, 3, 4, 10]);
     }
 
     #[test]
