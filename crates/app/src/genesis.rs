@@ -5,9 +5,11 @@ use crate::MinGasPrice;
 use ve_auth::AuthGenesis;
 use ve_bank::BankGenesis;
 use ve_config::ConfigGenesis;
+use ve_deployment::DeploymentGenesis;
 use ve_encryption::EncryptionGenesis;
 use ve_escrow::EscrowGenesis;
 use ve_identity::IdentityGenesis;
+use ve_market::MarketGenesis;
 use ve_take::TakeGenesis;
 use ve_types::{Address, Coins};
 
@@ -30,6 +32,8 @@ pub struct AppGenesis {
     pub identity: IdentityGenesis,
     pub take: TakeGenesis,
     pub escrow: EscrowGenesis,
+    pub deployment: DeploymentGenesis,
+    pub market: MarketGenesis,
 }
 
 impl AppGenesis {
@@ -48,6 +52,8 @@ impl AppGenesis {
         self.config.validate().map_err(|e| e.to_string())?;
         self.identity.validate().map_err(|e| e.to_string())?;
         self.validate_escrow()?;
+        self.deployment.validate().map_err(|e| e.to_string())?;
+        self.market.validate().map_err(|e| e.to_string())?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {
                 return Err(format!(

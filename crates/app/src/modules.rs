@@ -32,6 +32,7 @@ pub(crate) fn router() -> Result<Router, String> {
     add_config_routes(&mut r)?;
     add_identity_routes(&mut r)?;
     add_escrow_routes(&mut r)?;
+    add_marketplace_routes(&mut r)?;
     Ok(r)
 }
 
@@ -47,6 +48,8 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_config::genesis::init_genesis(store, &genesis.config)?;
     ve_identity::genesis::init_genesis(store, &genesis.identity)?;
     init_escrow_genesis(store, genesis)?;
+    ve_deployment::genesis::init_genesis(store, &genesis.deployment)?;
+    ve_market::genesis::init_genesis(store, &genesis.market)?;
     Ok(())
 }
 
@@ -90,6 +93,12 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = ve_take::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_deployment::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_market::query::route(ctx, path, data) {
         return r;
     }
     Err(AppError::new(
@@ -330,7 +339,7 @@ pub(crate) fn escrow_keeper() -> ve_escrow::Keeper {
     ve_escrow::Keeper::new(
         Arc::new(EscrowBank),
         Arc::new(EscrowTake),
-        Arc::new(ve_escrow::NoHooks),
+        Arc::new(ve_market::EscrowHooksFn(marketplace_hooks)),
     )
 }
 
@@ -364,4 +373,77 @@ fn ensure_recipient(ctx: &mut Context<'_>, to: &Address) -> Result<(), AppError>
 fn init_escrow_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Result<(), AppError> {
     ve_take::genesis::init_genesis(store, &genesis.take)?;
     ve_escrow::genesis::init_genesis(store, &genesis.escrow)
+}
+
+// --- marketplace: deployment + market ------------------------------------------------
+
+/// TEMPORARY until the `provider` module is wired: nobody is a provider, so every bid is
+/// refused. SWAP: an adapter over ve-provider (+ ve-audit for auditor-signed attributes).
+fn market_providers() -> Arc<dyn ve_market::ProviderDirectory> {
+    Arc::new(ve_market::NoProviders)
+}
+
+/// TEMPORARY until the `mfa` module is wired: no MFA configuration exists, so no
+/// marketplace action needs a session (spec §2.4: no enabled config ⇒ not required).
+/// SWAP: return the mfa module's MfaGate (HighValueOrder on deployment deposits,
+/// Withdrawal on lease withdrawals are already asked for in the handlers).
+struct MarketplaceMfaNotWiredYet;
+
+impl ve_module::gate::MfaGate for MarketplaceMfaNotWiredYet {
+    fn require_mfa(
+        &self,
+        _ctx: &mut Context<'_>,
+        _addr: &Address,
+        _action: ve_module::gate::SensitiveAction,
+        _value_uve: u128,
+    ) -> Result<(), AppError> {
+        Ok(())
+    }
+}
+
+fn market_mfa() -> Arc<dyn ve_module::gate::MfaGate> {
+    Arc::new(MarketplaceMfaNotWiredYet)
+}
+
+pub(crate) fn market_keeper() -> ve_market::Keeper {
+    ve_market::Keeper::new(ve_market::Keepers {
+        escrow: Arc::new(escrow_keeper()),
+        providers: market_providers(),
+        mfa: market_mfa(),
+    })
+}
+
+/// The deployment keeper; also the `ve_deployment::DeploymentCreator` for offering.
+pub(crate) fn deployment_keeper() -> ve_deployment::Keeper {
+    ve_deployment::Keeper::new(ve_deployment::Keepers {
+        escrow: Arc::new(escrow_keeper()),
+        market: Arc::new(market_keeper()),
+        mfa: market_mfa(),
+        identity: identity_gate(),
+    })
+}
+
+/// Escrow's hooks: deployment accounts drive groups and leases.
+fn marketplace_hooks() -> ve_market::Hooks {
+    ve_market::Hooks {
+        market: market_keeper(),
+        deployment: deployment_keeper(),
+    }
+}
+
+fn add_marketplace_routes(r: &mut Router) -> Result<(), String> {
+    let d = deployment_keeper();
+    r.add(ve_deployment::CreateDeploymentHandler { keeper: d.clone() })?;
+    r.add(ve_deployment::UpdateDeploymentHandler { keeper: d.clone() })?;
+    r.add(ve_deployment::CloseDeploymentHandler { keeper: d.clone() })?;
+    r.add(ve_deployment::CloseGroupHandler { keeper: d.clone() })?;
+    r.add(ve_deployment::PauseGroupHandler { keeper: d.clone() })?;
+    r.add(ve_deployment::StartGroupHandler { keeper: d })?;
+    let m = market_keeper();
+    r.add(ve_market::CreateBidHandler { keeper: m.clone() })?;
+    r.add(ve_market::CloseBidHandler { keeper: m.clone() })?;
+    r.add(ve_market::CreateLeaseHandler { keeper: m.clone() })?;
+    r.add(ve_market::CloseLeaseHandler { keeper: m.clone() })?;
+    r.add(ve_market::WithdrawLeaseHandler { keeper: m })?;
+    Ok(())
 }
