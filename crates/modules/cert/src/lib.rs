@@ -1,0 +1,1 @@
+//! `cert` module (in progress).

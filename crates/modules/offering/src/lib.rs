@@ -1,0 +1,1 @@
+//! `offering` module (in progress).
