@@ -11,10 +11,13 @@
 #                   dependencies at about half the speed and needs its own full build)
 #   FUZZ_JOBS       cargo build jobs (default: cargo's own choice)
 #
-# Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
-# Without them it prints why fuzzing was skipped and exits 0. Crashing inputs land in
+#   FUZZ_TOOLCHAIN  rustup toolchain to build with (default: the one scripts/setup.sh pins)
+#   FUZZ_REQUIRED   1 = a missing toolchain or cargo-fuzz is a failure (CI), not a skip
+#
+# Needs the nightly toolchain and cargo-fuzz that scripts/setup.sh installs. Without
+# them it prints why fuzzing was skipped and exits 0 (or 1 with FUZZ_REQUIRED=1). Crashing inputs land in
 # fuzz/artifacts/<target>/; reproduce one with
-#   cargo +nightly fuzz run -s none <target> fuzz/artifacts/<target>/<file>
+#   cargo +nightly-2026-10-30 fuzz run -s none <target> fuzz/artifacts/<target>/<file>
 # and keep it as a regression case in crates/app/tests/decode_robustness.rs. (A direct
 # run leaves the harness's chain behind as a .tmpXXXXXX directory in $TMPDIR.)
 set -u
@@ -29,14 +32,19 @@ esac
 
 cd "$(dirname "$0")" || exit 2
 
+TOOLCHAIN="${FUZZ_TOOLCHAIN:-$(sed -n 's/^FUZZ_TOOLCHAIN="\(.*\)"$/\1/p' ../scripts/setup.sh)}"
 skip() {
+    if [ "${FUZZ_REQUIRED:-0}" = 1 ]; then
+        echo "FUZZING FAILED: $* (run scripts/setup.sh)" >&2
+        exit 1
+    fi
     echo "FUZZING SKIPPED: $*"
     exit 0
 }
 command -v cargo >/dev/null 2>&1 || skip "cargo is not installed"
-cargo +nightly --version >/dev/null 2>&1 ||
-    skip "no nightly toolchain (install it with: rustup toolchain install nightly)"
-cargo +nightly fuzz --help >/dev/null 2>&1 ||
+cargo "+$TOOLCHAIN" --version >/dev/null 2>&1 ||
+    skip "no $TOOLCHAIN toolchain (install it with: rustup toolchain install $TOOLCHAIN)"
+cargo "+$TOOLCHAIN" fuzz --help >/dev/null 2>&1 ||
     skip "cargo-fuzz is not installed (install it with: cargo install cargo-fuzz --locked)"
 
 # The harness's chain lives in a temporary directory that the fuzzer process never
@@ -50,12 +58,12 @@ trap 'rm -rf "$RUN_TMP"' EXIT
 export TMPDIR="$RUN_TMP"
 
 SANITIZER="${FUZZ_SANITIZER:-none}"
-TARGETS="${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
+TARGETS="${FUZZ_TARGETS:-$(cargo "+$TOOLCHAIN" fuzz list)}"
 BUILD_ARGS=(-s "$SANITIZER")
 if [ -n "${FUZZ_JOBS:-}" ]; then BUILD_ARGS+=(-j "$FUZZ_JOBS"); fi
 
 echo "== building fuzz targets (sanitizer: $SANITIZER)"
-if ! cargo +nightly fuzz build "${BUILD_ARGS[@]}"; then
+if ! cargo "+$TOOLCHAIN" fuzz build "${BUILD_ARGS[@]}"; then
     echo "FUZZ BUILD FAILED" >&2
     exit 1
 fi
@@ -67,7 +75,7 @@ for t in $TARGETS; do
     log="artifacts/$t/last-run.log"
     echo "== fuzzing $t for ${SECS}s (log: fuzz/$log)"
     # The targets' init writes a few valid seeds into corpus/$t before libFuzzer reads it.
-    cargo +nightly fuzz run "${BUILD_ARGS[@]}" "$t" "corpus/$t" -- \
+    cargo "+$TOOLCHAIN" fuzz run "${BUILD_ARGS[@]}" "$t" "corpus/$t" -- \
         -max_total_time="$SECS" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
         -print_final_stats=1 >"$log" 2>&1
     rc=$?

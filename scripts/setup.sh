@@ -4,10 +4,15 @@
 #   - Debian packages the scripts and tests need
 #   - Node deps of tests/cosmjs
 #   - cargo build --release -p virtengine  (-> ${CARGO_TARGET_DIR:-target}/release/virtengine)
-# Env: SKIP_CARGO_BUILD=1 skips the Rust build; SKIP_NPM=1 skips Node deps.
+#   - the pinned nightly toolchain and cargo-fuzz for fuzz/run.sh
+# Env: SKIP_CARGO_BUILD=1 skips the Rust build; SKIP_NPM=1 skips Node deps;
+#      SKIP_FUZZ_TOOLS=1 skips the fuzzing toolchain.
 set -euo pipefail
 
 COMETBFT_VERSION="v0.38.21"
+# Fuzzing (fuzz/run.sh, a CI step) needs a nightly toolchain and cargo-fuzz; both pinned.
+FUZZ_TOOLCHAIN="nightly-2026-10-30"
+CARGO_FUZZ_VERSION="0.13.2"
 COMETBFT_PKG="github.com/cometbft/cometbft/cmd/cometbft"
 APT_PACKAGES=(iproute2 jq curl procps psmisc)
 
@@ -86,6 +91,24 @@ if python3 -c "import nacl" 2>/dev/null; then
 else
   say "installing pynacl (pip)"
   python3 -m pip install --quiet --disable-pip-version-check pynacl || die "pip install pynacl failed"
+fi
+
+# --- Fuzzing toolchain ------------------------------------------------------------------
+if [ "${SKIP_FUZZ_TOOLS:-0}" != 1 ]; then
+  if rustup run "$FUZZ_TOOLCHAIN" rustc --version >/dev/null 2>&1; then
+    say "rust $FUZZ_TOOLCHAIN present (fuzzing)"
+  else
+    say "installing rust $FUZZ_TOOLCHAIN for fuzzing (rustup, ~1 min)"
+    rustup toolchain install "$FUZZ_TOOLCHAIN" --profile minimal \
+      || die "rustup toolchain install $FUZZ_TOOLCHAIN failed (fuzz/run.sh needs it)"
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" = "$CARGO_FUZZ_VERSION" ]; then
+    say "cargo-fuzz $CARGO_FUZZ_VERSION present"
+  else
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (cargo install, ~2 min)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked \
+      || die "cargo install cargo-fuzz failed (fuzz/run.sh needs it)"
+  fi
 fi
 
 # --- Rust build -------------------------------------------------------------------------

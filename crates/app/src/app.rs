@@ -7,6 +7,7 @@
 
 use crate::execute::{run_tx, Env, Mode, PreVerified, TxOutcome};
 use crate::genesis::AppGenesis;
+use crate::StateExport;
 use crate::tx::{decode_tx, sign_doc_bytes, CheckedTx};
 use crate::{modules, AppConfig};
 use rayon::prelude::*;
@@ -152,6 +153,15 @@ impl App {
         &self.storage
     }
 
+    /// The whole state at committed `height` (0 = latest) as a genesis `app_state`.
+    pub fn export_genesis(&self, height: u64) -> Result<AppGenesis, AppError> {
+        let snapshot = self.snapshot_at(height)?;
+        Ok(AppGenesis {
+            state: Some(StateExport::from_snapshot(&snapshot)?),
+            ..AppGenesis::default()
+        })
+    }
+
     /// Last committed height (0 before the first block) and its app hash.
     pub fn info(&self) -> (u64, Vec<u8>) {
         match self.storage.latest_version() {
@@ -182,8 +192,18 @@ impl App {
                 &mut events,
                 &block,
             );
+            match &genesis.state {
+                Some(export) => {
+                    genesis
+                        .validate()
+                        .map_err(|e| AppError::new("genesis", 1, e))?;
+                    let changes = export.changes()?;
+                    export.verify_hash(&self.storage, &changes)?;
+                    StateExport::write(&changes, &mut ctx)?;
+                }
+                None => modules::init_genesis(&mut ctx, &genesis)?,
+            }
             ctx.put(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
-            modules::init_genesis(&mut ctx, &genesis)?;
         }
         let changes = delta.into_changes();
         let mut inner = self.lock();

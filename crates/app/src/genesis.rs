@@ -34,6 +34,10 @@ pub struct AppGenesis {
     pub escrow: EscrowGenesis,
     pub deployment: DeploymentGenesis,
     pub market: MarketGenesis,
+    /// The whole state of an exported chain (`virtengine export`). When present, every
+    /// module section must be left at its default: the export already holds their state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::StateExport>,
 }
 
 impl AppGenesis {
@@ -46,6 +50,18 @@ impl AppGenesis {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        if self.state.is_some() {
+            let sections = AppGenesis {
+                state: None,
+                ..self.clone()
+            };
+            if sections != AppGenesis::default() {
+                return Err("an exported genesis (app_state.state) carries the whole state: \
+                     remove the module sections next to it, or remove app_state.state"
+                    .into());
+            }
+            return Ok(());
+        }
         self.auth.validate().map_err(|e| e.to_string())?;
         self.bank.validate().map_err(|e| e.to_string())?;
         self.encryption.validate().map_err(|e| e.to_string())?;

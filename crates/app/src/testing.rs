@@ -32,6 +32,18 @@ impl TestNode {
         Ok(node)
     }
 
+    /// A fresh node started from an exported genesis taken at `height`: its first block
+    /// is `height + 1`, with the clock where the exporting node's harness clock was.
+    pub fn from_export(genesis: &AppGenesis, height: u64) -> Result<Self, AppError> {
+        let dir = tempfile::tempdir().map_err(|e| AppError::new("test", 1, e.to_string()))?;
+        let storage = Storage::open(dir.path(), StorageConfig::default())
+            .map_err(|e| AppError::new("store", 1, e.to_string()))?;
+        let mut node = Self::with_app(App::with_storage(storage)?, height);
+        node._dir = Some(dir);
+        node.init_chain(TEST_CHAIN_ID, genesis)?;
+        Ok(node)
+    }
+
     /// Wraps an existing app whose last committed height is `height` (for restart tests).
     pub fn with_app(app: App, height: u64) -> Self {
         let time_unix =

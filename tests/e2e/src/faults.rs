@@ -177,7 +177,7 @@ impl Report {
             && self.survived == self.perturbations.len()
     }
 
-    /// The figures as one JSON object (for `scripts/faults.sh`).
+    /// The figures as one JSON object (for `scripts/report.sh`).
     pub fn to_json(&self) -> Value {
         let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
         for p in &self.perturbations {

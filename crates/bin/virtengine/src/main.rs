@@ -56,6 +56,8 @@ enum Cmd {
     Envelope(cli::envelope::EnvelopeArgs),
     /// Show the status of a node.
     Status(cli::status::StatusArgs),
+    /// Write the state of a stopped node as a new genesis.json (chain restart, hard fork).
+    Export(cli::export::ExportArgs),
     /// Benchmarks against a running chain.
     Bench {
         #[command(subcommand)]
@@ -83,6 +85,7 @@ async fn main() {
         Cmd::Query(a) => cli::query::run(a).await,
         Cmd::Status(a) => cli::status::run(a).await,
         Cmd::Envelope(a) => cli::envelope::run(a),
+        Cmd::Export(a) => cli::export::run(a),
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,

@@ -8,7 +8,12 @@ pub use cosmos_sdk_proto::cosmos;
 
 // VirtEngine's own messages, generated from `proto/virtengine/<module>/v1` by build.rs
 // (`virtengine::<module>::v1`); a new module's protos appear here without edits.
-include!(concat!(env!("OUT_DIR"), "/virtengine.rs"));
+// Generated code is not linted: proto comments become doc comments verbatim.
+#[allow(clippy::all, clippy::pedantic)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/virtengine.rs"));
+}
+pub use generated::virtengine;
 
 pub use cosmos_sdk_proto::Any;
 pub use prost;

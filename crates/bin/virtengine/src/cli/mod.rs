@@ -4,6 +4,7 @@
 pub mod encryption;
 pub mod envelope;
 pub mod escrow;
+pub mod export;
 pub mod genesis;
 pub mod init;
 pub mod keys;

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Reliability report: the 4-validator fault run (network namespaces, kill -9, SIGSTOP,
-# partition, wiped-data restart with block sync, under a CLI load) and a short load
-# benchmark of a 1-validator localnet, printed as one table. Exit status 1 if the fault
-# run finds a divergence, a lost tx, a stall or a crash.
+# Reliability report, one table: the 4-validator fault run (network namespaces, kill -9,
+# SIGSTOP, partition, wiped-data restart with block sync, under a CLI load), the seeded
+# simulation (invariants after every block; 3 seeds x 3 runs give identical app hashes;
+# genesis export/import continues with the same app hashes), every fuzz target for a
+# bounded time, and a short load benchmark of a 1-validator localnet. Exit status 1 on a
+# divergence, a lost tx, a stall, a crash, a broken invariant or a fuzz finding.
 #
-#   bash scripts/faults.sh                          # seed 1, 100 perturbations (~30 min)
-#   bash scripts/faults.sh --perturbations 8        # CI-sized (~1.5 min + benchmark)
-#   bash scripts/faults.sh --seed 5 --perturbations 20 --max-minutes 10 --no-bench
+#   bash scripts/report.sh                          # seed 1, 100 perturbations (~30 min)
+#   bash scripts/report.sh --ci                     # CI-sized: seed 2, 8 perturbations,
+#                                                   # 15 s per fuzz target, 2000-tx bench
+#   bash scripts/report.sh --seed 5 --perturbations 20 --max-minutes 10 --no-bench
 #
 # Options: --seed S [1], --perturbations N [100], --max-minutes M (no new perturbation
 # after M minutes), --loopback (no network namespaces: no partitions), --no-bench,
-# --bench-txs T [5000], --keep. Network namespaces need root and iproute2. Binary:
+# --bench-txs T [5000], --fuzz-seconds S [60] (0 = no fuzzing), --no-sim, --keep, --ci.
+# Network namespaces need root and iproute2. Binary:
 # $VIRTENGINE_BIN, else <target>/release/virtengine (built by scripts/setup.sh). The full
 # node-vs-Cosmos-SDK benchmark is `make bench`; this one is ours only, short.
 # Outputs: $FAULTS_OUT [target/faults]/{faults.json,faults.log,bench.json,bench.log}.
@@ -23,7 +27,7 @@ if [ -z "$GOBIN_DIR" ]; then
 fi
 export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$GOBIN_DIR:$PATH"
 
-SEED=1 N=100 MAX_MIN="" LOOPBACK="" BENCH=1 BENCH_TXS=5000 KEEP=""
+SEED=1 N=100 MAX_MIN="" LOOPBACK="" BENCH=1 BENCH_TXS=5000 KEEP="" FUZZ_SECS=60 SIM=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) SEED="$2"; shift 2 ;;
@@ -33,7 +37,10 @@ while [ $# -gt 0 ]; do
     --no-bench) BENCH=""; shift ;;
     --bench-txs) BENCH_TXS="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --fuzz-seconds) FUZZ_SECS="$2"; shift 2 ;;
+    --no-sim) SIM=""; shift ;;
+    --ci) SEED=2; N=8; MAX_MIN=3; FUZZ_SECS=15; BENCH_TXS=2000; shift ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "faults.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +64,29 @@ set +e
 FAULTS_RC=${PIPESTATUS[0]}
 set -e
 
+# Simulation: the app-level determinism and invariant tests (mock consensus, no processes).
+SIM_RC=0
+rm -f "$OUT/sim.log"
+if [ -n "$SIM" ]; then
+  echo "==> simulation (cargo test -p ve-app --test simulation)"
+  set +e
+  cargo test -q -p ve-app --test simulation -- --test-threads=2 >"$OUT/sim.log" 2>&1
+  SIM_RC=$?
+  set -e
+  tail -5 "$OUT/sim.log"
+fi
+
+# Fuzzing: every target for FUZZ_SECS seconds; a crash fails the report.
+FUZZ_RC=0
+rm -f "$OUT/fuzz.log"
+if [ "$FUZZ_SECS" != 0 ]; then
+  echo "==> fuzzing every target for ${FUZZ_SECS}s (fuzz/run.sh)"
+  set +e
+  FUZZ_REQUIRED=1 bash fuzz/run.sh "$FUZZ_SECS" 2>&1 | tee "$OUT/fuzz.log"
+  FUZZ_RC=${PIPESTATUS[0]}
+  set -e
+fi
+
 rm -f "$OUT/bench.json"
 if [ -n "$BENCH" ]; then
   BHOME="$(mktemp -d /tmp/ve-faults-bench-XXXXXX)"
@@ -70,8 +100,8 @@ if [ -n "$BENCH" ]; then
   cleanup; trap - EXIT
 fi
 
-python3 - "$OUT/faults.json" "$OUT/bench.json" <<'PY'
-import json, sys
+python3 - "$OUT/faults.json" "$OUT/bench.json" "$OUT/sim.log" "$SIM_RC" "$OUT/fuzz.log" "$FUZZ_RC" <<'PY'
+import json, re, sys
 def load(p):
     try:
         with open(p) as f:
@@ -96,6 +126,31 @@ if f:
     ]
 else:
     rows.append(("fault run", "no result (see faults.log)"))
+sim_log, sim_rc, fuzz_log, fuzz_rc = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+try:
+    text = open(sim_log).read()
+    m = re.findall(r"test result: (\w+)\. (\d+) passed; (\d+) failed", text)
+    if m:
+        res, passed, failed = m[-1]
+        rows.append(("simulation (3 seeds x 3 runs, export/import)",
+                     f"{'PASS' if sim_rc == '0' else 'FAIL'}: {passed} tests passed, {failed} failed "
+                     "(invariants every block, identical app hashes)"))
+    else:
+        rows.append(("simulation", f"FAIL (exit {sim_rc}, see sim.log)"))
+except OSError:
+    pass
+try:
+    lines = open(fuzz_log).read().splitlines()
+    if "== summary" in "\n".join(lines):
+        start = max(i for i, l in enumerate(lines) if l.startswith("== summary"))
+        for l in lines[start + 1:]:
+            parts = l.split()
+            if parts:
+                rows.append((f"fuzz {parts[0]}", " ".join(parts[1:])))
+    else:
+        rows.append(("fuzzing", f"{'FAIL' if fuzz_rc != '0' else 'no summary'} (see fuzz.log)"))
+except OSError:
+    pass
 if b:
     tps = b.get("committed_tps", b.get("tps"))
     p50 = b.get("p50_ms", b.get("latency_p50_ms"))
@@ -111,4 +166,4 @@ for k, v in rows:
     print(f"| {k:<{w}} | {v}")
 print("+-" + "-" * w + "-+-" + "-" * 70)
 PY
-exit "$FAULTS_RC"
+[ "$FAULTS_RC" = 0 ] && [ "$SIM_RC" = 0 ] && [ "$FUZZ_RC" = 0 ]
