@@ -11,6 +11,7 @@ pub mod query;
 pub mod rpc;
 pub mod rpc_types;
 pub mod tx;
+pub mod webauthn;
 pub mod ws;
 
 pub use client::{adjusted_gas, Client, ClientError, Gas, TxResponse, DEFAULT_TX_TIMEOUT};
