@@ -1,0 +1,35 @@
+//! The narrow traits mfa reaches other modules through: identity (VEID score) and roles
+//! (account state, administrators). The app wires them.
+
+use std::sync::Arc;
+use ve_identity::proto::AccountStatus;
+use ve_identity::IdentityGate;
+use ve_module::gate::{Role, RoleGate};
+use ve_module::Context;
+use ve_types::{Address, AppError};
+
+#[derive(Clone)]
+pub struct Keepers {
+    pub identity: Arc<dyn IdentityGate>,
+    pub roles: Arc<dyn RoleGate>,
+    /// The gov module account: always an authority for MFA configuration.
+    pub gov: Address,
+}
+
+impl Keepers {
+    /// gov, a genesis account or an administrator.
+    pub fn is_authority(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<bool, AppError> {
+        Ok(*addr == self.gov
+            || self.roles.has_role(ctx, addr, Role::GenesisAccount)?
+            || self.roles.has_role(ctx, addr, Role::Administrator)?)
+    }
+
+    /// The account's VEID score if its status is VERIFIED (unexpired, unlocked), else 0.
+    pub fn verified_score(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<u32, AppError> {
+        Ok(self
+            .identity
+            .score(ctx, addr)?
+            .filter(|s| s.status == AccountStatus::Verified)
+            .map_or(0, |s| s.score))
+    }
+}
