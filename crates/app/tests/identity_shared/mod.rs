@@ -1,7 +1,13 @@
 //! Shared fixtures for the identity app tests: a chain with an approved capture client and
 //! an identity recipient, signed uploads, requests, consensus results through the system
 //! step, wallets and consents.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 pub use crate::common::*;
 pub use ed25519_dalek::Signer;
@@ -172,7 +178,11 @@ pub fn refused<M: Message>(
     r[0].2.clone()
 }
 
-pub fn query<Req: Message, Resp: Message + Default>(node: &TestNode, path: &str, req: &Req) -> Resp {
+pub fn query<Req: Message, Resp: Message + Default>(
+    node: &TestNode,
+    path: &str,
+    req: &Req,
+) -> Resp {
     let r = node.app().query(path, &req.encode_to_vec(), 0, false);
     assert_eq!(r.code, 0, "{}", r.log);
     Resp::decode(r.value.as_slice()).unwrap()

@@ -105,7 +105,11 @@ fn expire_scores(ctx: &mut Context<'_>, params: &IdentityParams, now: i64) -> Re
 /// ordered by request height and a finished request leaves it, so the due entries are a
 /// prefix of the queue.
 fn time_out_requests(ctx: &mut Context<'_>, params: &IdentityParams) -> Result<(), AppError> {
-    let Some(last_due) = ctx.block().height.checked_sub(params.request_timeout_blocks) else {
+    let Some(last_due) = ctx
+        .block()
+        .height
+        .checked_sub(params.request_timeout_blocks)
+    else {
         return Ok(());
     };
     let limit = usize::try_from(params.max_timeouts_per_block).unwrap_or(1);

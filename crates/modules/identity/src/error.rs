@@ -97,7 +97,9 @@ pub enum IdentityError {
     FallbackExpired(String, u64),
     #[error("no rejection to appeal: appeals are for a REJECTED score record")]
     NothingToAppeal,
-    #[error("the appeal window closed at height {0} (params.appeal_window_blocks after the rejection)")]
+    #[error(
+        "the appeal window closed at height {0} (params.appeal_window_blocks after the rejection)"
+    )]
     AppealWindowClosed(u64),
     #[error("account already has an open appeal {0}: wait for its review")]
     AppealOpen(String),

@@ -179,7 +179,10 @@ pub fn consent_settings_updated(account: &str, c: &ConsentSettings) -> Event {
         .attr("share_with_providers", c.share_with_providers)
         .attr("share_for_verification", c.share_for_verification)
         .attr("allow_re_verification", c.allow_re_verification)
-        .attr("allow_derived_feature_sharing", c.allow_derived_feature_sharing)
+        .attr(
+            "allow_derived_feature_sharing",
+            c.allow_derived_feature_sharing,
+        )
         .attr("consent_version", c.consent_version)
 }
 

@@ -6,7 +6,9 @@
 //! lets a single key set a score.
 
 use crate::proto::*;
-use crate::types::{effective_status, needs_explicit_consent, status_name, tier_of_record, MAX_SCORE};
+use crate::types::{
+    effective_status, needs_explicit_consent, status_name, tier_of_record, MAX_SCORE,
+};
 use crate::{events, state, state_key, IdentityError, IdentityParams};
 use ve_module::Context;
 use ve_types::{Address, AppError};
@@ -292,7 +294,10 @@ fn supersede_fallback(ctx: &mut Context<'_>, account: &Address) -> Result<(), Ap
         ctx,
         account,
         &f.scope_ids,
-        &[VerificationStatus::NeedsAdditionalFactor, VerificationStatus::AdditionalFactorPending],
+        &[
+            VerificationStatus::NeedsAdditionalFactor,
+            VerificationStatus::AdditionalFactorPending,
+        ],
         &[VerificationStatus::Expired],
         "superseded by a newer verification result",
     )?;
@@ -464,7 +469,13 @@ pub fn complete_request(
 pub fn fail_request(ctx: &mut Context<'_>, request_id: &str, reason: &str) -> Result<(), AppError> {
     let (mut r, account) = open_request(ctx, request_id)?;
     for s in waiting_scopes(ctx, &r, &account)? {
-        transition_scope(ctx, &account, &s.scope_id, VerificationStatus::Pending, reason)?;
+        transition_scope(
+            ctx,
+            &account,
+            &s.scope_id,
+            VerificationStatus::Pending,
+            reason,
+        )?;
     }
     finish(ctx, &mut r, RequestStatus::Failed, reason)?;
     ctx.emit(events::verification_failed(&r));
@@ -632,7 +643,11 @@ pub fn expire_score(ctx: &mut Context<'_>, account: &Address) -> Result<(), AppE
     // The tier as it was before expiry (the lazy read already shows EXPIRED).
     let old_tier = tier_of_record(p.score, AccountStatus::Verified, p.additional_factor);
     state::set_score(ctx, account, &rec)?;
-    ctx.emit(events::score_expired(&rec.account, rec.score, rec.expires_at));
+    ctx.emit(events::score_expired(
+        &rec.account,
+        rec.score,
+        rec.expires_at,
+    ));
     if old_tier != IdentityTier::Unverified {
         ctx.emit(events::tier_changed(
             &rec.account,

@@ -453,7 +453,7 @@ impl MsgHandler for RequestVerificationHandler {
             )
             .into());
         }
-        let reverify = settings.as_ref().map_or(true, |c| c.allow_re_verification);
+        let reverify = settings.as_ref().is_none_or(|c| c.allow_re_verification);
         let limit = usize::try_from(params.max_scopes_per_account).unwrap_or(usize::MAX);
         let scope_ids = if msg.scope_ids.is_empty() {
             // Every PENDING scope, and every EXPIRED one (re-verification) unless the
@@ -467,8 +467,9 @@ impl MsgHandler for RequestVerificationHandler {
             }
             let mut usable = Vec::with_capacity(ids.len());
             for id in ids {
-                let s = state::scope(ctx, &sender, &id)?
-                    .ok_or_else(|| IdentityError::Corrupt("index points at a missing scope".into()))?;
+                let s = state::scope(ctx, &sender, &id)?.ok_or_else(|| {
+                    IdentityError::Corrupt("index points at a missing scope".into())
+                })?;
                 if !needs_explicit_consent(s.scope_type) || consent_valid(ctx, &sender, &id, t)? {
                     usable.push(id);
                 }
@@ -641,7 +642,7 @@ fn active_wallet(ctx: &mut Context<'_>, a: &Address) -> Result<IdentityWallet, A
 }
 
 fn bump_consent_version(w: &mut IdentityWallet, t: i64) -> Result<u64, AppError> {
-    let mut c = w.consent_settings.clone().unwrap_or_default();
+    let mut c = w.consent_settings.unwrap_or_default();
     c.consent_version = c
         .consent_version
         .checked_add(1)
@@ -710,7 +711,6 @@ impl MsgHandler for CreateWalletHandler {
         let t = now(ctx)?;
         let mut settings = msg
             .consent_settings
-            .clone()
             .unwrap_or_else(default_consent_settings);
         settings.consent_version = 0;
         settings.last_updated_at = t;
@@ -861,7 +861,7 @@ impl MsgHandler for UpdateConsentSettingsHandler {
         let sender = parse_account(&msg.sender)?;
         let mut w = active_wallet(ctx, &sender)?;
         let t = now(ctx)?;
-        let mut c = w.consent_settings.clone().unwrap_or_default();
+        let mut c = w.consent_settings.unwrap_or_default();
         c.share_with_providers = msg.share_with_providers;
         c.share_for_verification = msg.share_for_verification;
         c.allow_re_verification = msg.allow_re_verification;
@@ -871,7 +871,7 @@ impl MsgHandler for UpdateConsentSettingsHandler {
         state::set_wallet(ctx, &sender, &w)?;
         ctx.emit(events::consent_settings_updated(
             &w.account,
-            &w.consent_settings.clone().unwrap_or_default(),
+            &w.consent_settings.unwrap_or_default(),
         ));
         ctx.emit(message_event(&sender));
         Ok(MsgUpdateConsentSettingsResponse {
@@ -1041,18 +1041,14 @@ impl MsgHandler for CompleteBorderlineFallbackHandler {
     fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
         self.check_stateless(msg)?;
         let sender = parse_account(&msg.sender)?;
-        if !state::fallback(ctx, &sender)?
-            .is_some_and(|f| f.status == FallbackStatus::Pending as i32)
+        if state::fallback(ctx, &sender)?.is_none_or(|f| f.status != FallbackStatus::Pending as i32)
         {
             return Err(IdentityError::NoOpenFallback(sender.to_string()).into());
         }
         self.mfa.require_mfa(ctx, &sender, FALLBACK_MFA_ACTION, 0)?;
         let rec = crate::keeper::complete_borderline_fallback(ctx, &sender)?;
-        let tier = crate::types::tier_of_record(
-            rec.score,
-            AccountStatus::Verified,
-            rec.additional_factor,
-        );
+        let tier =
+            crate::types::tier_of_record(rec.score, AccountStatus::Verified, rec.additional_factor);
         ctx.emit(message_event(&sender));
         Ok(MsgCompleteBorderlineFallbackResponse {
             score: rec.score,
@@ -1084,7 +1080,12 @@ impl MsgHandler for SubmitAppealHandler {
         parse_account(&msg.sender)?;
         let max = usize::try_from(crate::params::HARD_MAX_APPEAL_REASON).unwrap_or(2000);
         check_len("reason", msg.reason.len(), 1, max)?;
-        check_len("evidence_hashes", msg.evidence_hashes.len(), 0, MAX_EVIDENCE)?;
+        check_len(
+            "evidence_hashes",
+            msg.evidence_hashes.len(),
+            0,
+            MAX_EVIDENCE,
+        )?;
         for h in &msg.evidence_hashes {
             check_len("evidence_hashes[]", h.len(), 32, 32)?;
         }
@@ -1173,7 +1174,8 @@ impl MsgHandler for ReviewAppealHandler {
         parse_account(&msg.reviewer)?;
         check_appeal_id(&msg.appeal_id)?;
         check_len("reason", msg.reason.len(), 0, MAX_REASON)?;
-        if !(-100..=100).contains(&msg.score_adjustment) || (!msg.approve && msg.score_adjustment != 0)
+        if !(-100..=100).contains(&msg.score_adjustment)
+            || (!msg.approve && msg.score_adjustment != 0)
         {
             return Err(IdentityError::InvalidField {
                 field: "score_adjustment",

@@ -131,7 +131,9 @@ impl IdentityParams {
         if self.appeal_window_blocks == 0 || self.appeal_window_blocks > 10_000_000 {
             return bad("appeal_window_blocks must be 1..=10000000");
         }
-        if self.min_appeal_reason_length == 0 || self.min_appeal_reason_length > HARD_MAX_APPEAL_REASON {
+        if self.min_appeal_reason_length == 0
+            || self.min_appeal_reason_length > HARD_MAX_APPEAL_REASON
+        {
             return bad("min_appeal_reason_length must be 1..=2000");
         }
         if self.max_history_per_account == 0 || self.max_history_per_account > 10_000 {

@@ -73,7 +73,8 @@ pub const WALLET_REBIND_DOMAIN: &[u8] = b"virtengine-veid-wallet-rebind-v1";
 
 /// `"wallet_" + hex(SHA-256("VEID_WALLET:" + address)[:16])` (the spec's wallet id).
 pub fn wallet_id(address: &str) -> String {
-    let h: [u8; 32] = Sha256::digest([b"VEID_WALLET:".as_slice(), address.as_bytes()].concat()).into();
+    let h: [u8; 32] =
+        Sha256::digest([b"VEID_WALLET:".as_slice(), address.as_bytes()].concat()).into();
     format!("wallet_{}", hex::encode(h.get(..16).unwrap_or_default()))
 }
 
@@ -245,7 +246,10 @@ mod tests {
         assert_ne!(d, binding_digest("virtengine-1", a, &wid, &[6; 32], 0));
         assert_ne!(d, binding_digest("virtengine-1", a, &wid, &[5; 32], 1));
         let r = rebind_digest("virtengine-1", a, &wid, &[5; 32], &[6; 32], 1);
-        assert_ne!(r, rebind_digest("virtengine-1", a, &wid, &[5; 32], &[6; 32], 2));
+        assert_ne!(
+            r,
+            rebind_digest("virtengine-1", a, &wid, &[5; 32], &[6; 32], 2)
+        );
     }
 
     #[test]

@@ -284,7 +284,11 @@ pub fn wallet_ref(
     a: &Address,
     scope_id: &str,
 ) -> Result<Option<ScopeReference>, AppError> {
-    get(store, &state_key::wallet_ref(a, scope_id), "scope reference")
+    get(
+        store,
+        &state_key::wallet_ref(a, scope_id),
+        "scope reference",
+    )
 }
 
 pub fn set_wallet_ref(
@@ -326,7 +330,10 @@ pub fn append_history(
     Ok(seq)
 }
 
-pub fn fallback(store: &mut impl Store, a: &Address) -> Result<Option<BorderlineFallback>, AppError> {
+pub fn fallback(
+    store: &mut impl Store,
+    a: &Address,
+) -> Result<Option<BorderlineFallback>, AppError> {
     get(store, &state_key::fallback(a), "borderline fallback")
 }
 
