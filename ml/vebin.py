@@ -6,7 +6,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("VE_SCORING_BIN", os.path.join(ROOT, "target", "release", "ve-scoring"))
+BIN = os.environ.get("VE_SCORING_BIN", os.path.join(ROOT, "target", "debug", "ve-scoring"))
 MODELS = os.environ.get("VE_SCORING_MODELS", os.path.join(ROOT, "crates", "scoring", "models"))
 
 

@@ -332,3 +332,49 @@ pub fn reasons(ex: &Extraction, score: u8, t: &ReasonThresholds) -> Vec<ReasonCo
     r.dedup();
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_set_hash_covers_every_model_file_and_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in MODEL_SET_FILES {
+            std::fs::write(dir.path().join(name), name.as_bytes()).unwrap();
+        }
+        let base = model_set_hash(dir.path()).unwrap();
+        assert_eq!(base, model_set_hash(dir.path()).unwrap());
+        for name in MODEL_SET_FILES {
+            std::fs::write(dir.path().join(name), b"changed").unwrap();
+            assert_ne!(model_set_hash(dir.path()).unwrap(), base, "{name} not covered");
+            std::fs::write(dir.path().join(name), name.as_bytes()).unwrap();
+        }
+        std::fs::remove_file(dir.path().join(TRUST_MODEL_FILE)).unwrap();
+        assert!(matches!(model_set_hash(dir.path()), Err(ScoringError::ModelSet { .. })));
+    }
+
+    #[test]
+    fn features_are_quantized_to_a_ten_thousandth() {
+        assert_eq!(features::quantize(0.12344), 1234);
+        assert_eq!(features::quantize(0.12346), 1235);
+        assert_eq!(features::quantize(-0.5), -5000);
+        assert_eq!(features::quantize(f32::NAN), 0);
+        assert_eq!(features::quantize(f32::INFINITY), 0);
+    }
+
+    #[test]
+    fn input_hash_binds_images_date_and_claims() {
+        let base = ScoringInput {
+            document_image: b"doc",
+            selfie_image: b"selfie",
+            reference_date: 20261126,
+            claimed_name: Some("JANE DOE"),
+            claimed_date_of_birth: None,
+        };
+        let h = input_hash(&base);
+        assert_ne!(h, input_hash(&ScoringInput { reference_date: 20261127, ..base }));
+        assert_ne!(h, input_hash(&ScoringInput { claimed_name: None, ..base }));
+        assert_ne!(h, input_hash(&ScoringInput { document_image: b"docs", selfie_image: b"elfie", ..base }));
+    }
+}

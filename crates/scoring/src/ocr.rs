@@ -270,3 +270,75 @@ pub fn similarity(a: &str, b: &str) -> f32 {
     }
     1.0 - prev[b.len()] as f32 / m as f32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn icao_check_digit_matches_the_icao_9303_specimen() {
+        // ICAO Doc 9303 specimen passport number L898902C3, check digit 6.
+        assert_eq!(icao_check_digit("L898902C3"), Some(6));
+        assert_eq!(icao_check_digit("L898902C<"), Some(3));
+        assert_eq!(icao_check_digit("ab"), None);
+    }
+
+    #[test]
+    fn document_number_is_valid_only_with_the_right_check_digit() {
+        let body = "EA359124";
+        let d = icao_check_digit(body).unwrap();
+        assert!(validate("document_number", &format!("{body}{d}"), 20261126));
+        assert!(!validate("document_number", &format!("{body}{}", (d + 1) % 10), 20261126));
+        assert!(!validate("document_number", "E13591240", 20261126));
+    }
+
+    #[test]
+    fn dates_must_exist_and_birth_dates_must_give_a_plausible_age() {
+        assert_eq!(parse_date("2024-02-29"), Some(20240229));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2023-13-01"), None);
+        assert!(validate("date_of_birth", "1990-05-01", 20261126));
+        assert!(!validate("date_of_birth", "2015-05-01", 20261126), "11 years old");
+        assert!(!validate("date_of_birth", "1890-05-01", 20261126), "136 years old");
+    }
+
+    #[test]
+    fn ocr_confusions_in_document_numbers_are_resolved_by_position() {
+        assert_eq!(clean_value("document_number", "0A35S124O"), "OA3551240");
+        assert_eq!(clean_value("nationality", "D E U."), "DEU");
+        assert_eq!(clean_value("name", ": JANE DOE"), "JANE DOE");
+    }
+
+    #[test]
+    fn tesseract_tsv_lines_become_validated_fields() {
+        let header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n";
+        let mut tsv = String::from(header);
+        let words = [
+            (1, "NAME:", 96.0),
+            (1, "JANE", 90.0),
+            (1, "DOE", 80.0),
+            (2, "EXPIRY:", 95.0),
+            (2, "2020-01-31", 70.0),
+            (3, "NATIONALITY:", 95.0),
+            (3, "XXX", 60.0),
+        ];
+        for (i, (line, w, c)) in words.iter().enumerate() {
+            tsv.push_str(&format!("5\t1\t1\t1\t{line}\t{i}\t0\t0\t10\t10\t{c}\t{w}\n"));
+        }
+        let res = parse_fields(&tsv_lines(&tsv), 20261126);
+        let name = &res.fields["name"];
+        assert_eq!(name.value, "JANE DOE");
+        assert!((name.confidence - 0.85).abs() < 1e-6);
+        assert!(name.valid);
+        assert!(res.expired, "2020-01-31 is before the reference date");
+        assert!(!res.fields["nationality"].valid);
+        assert!(!res.fields.contains_key("document_number"));
+    }
+
+    #[test]
+    fn string_similarity_is_one_minus_normalised_edit_distance() {
+        assert_eq!(similarity("Jane  Doe", "JANE DOE"), 1.0);
+        assert!((similarity("JANE DOE", "JANE DOT") - 0.875).abs() < 1e-6);
+        assert!(similarity("JANE DOE", "OMAR SATO") < 0.3);
+    }
+}

@@ -92,7 +92,15 @@ fn real_main() -> Result<(), String> {
                         (k.to_string(), serde_json::json!({"value": v.value, "confidence": v.confidence, "valid": v.valid}))
                     })
                     .collect();
-                Ok(serde_json::json!({"features": e.quantized, "ocr": ocr}))
+                let face = |f: &Option<ve_scoring::face::Face>| {
+                    f.as_ref().map(|f| serde_json::json!({"score": f.score, "texture": f.texture, "geometry": f.geometry}))
+                };
+                Ok(serde_json::json!({
+                    "features": e.quantized,
+                    "ocr": ocr,
+                    "doc_face": face(&e.doc_face),
+                    "selfie_face": face(&e.selfie_face),
+                }))
             })?;
         }
         Some("embed") => {
