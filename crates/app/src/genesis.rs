@@ -34,6 +34,10 @@ pub struct AppGenesis {
     pub escrow: EscrowGenesis,
     pub deployment: DeploymentGenesis,
     pub market: MarketGenesis,
+    pub provider: ve_provider::ProviderGenesis,
+    pub audit: ve_audit::AuditGenesis,
+    pub cert: ve_cert::CertGenesis,
+    pub offering: ve_offering::OfferingGenesis,
     /// The whole state of an exported chain (`virtengine export`). When present, every
     /// module section must be left at its default: the export already holds their state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,6 +74,7 @@ impl AppGenesis {
         self.validate_escrow()?;
         self.deployment.validate().map_err(|e| e.to_string())?;
         self.market.validate().map_err(|e| e.to_string())?;
+        self.validate_marketplace_catalogue()?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {
                 return Err(format!(
@@ -116,6 +121,31 @@ impl AppGenesis {
             if have != need {
                 return Err(format!(
                     "escrow module account holds {have}{d} at genesis but escrow accounts and payments hold {need}{d}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+impl AppGenesis {
+    /// provider, audit, cert and offering sections; offerings and audit records must name
+    /// genesis providers.
+    fn validate_marketplace_catalogue(&self) -> Result<(), String> {
+        self.provider.validate().map_err(|e| e.to_string())?;
+        self.audit.validate().map_err(|e| e.to_string())?;
+        self.cert.validate().map_err(|e| e.to_string())?;
+        self.offering.validate().map_err(|e| e.to_string())?;
+        let providers: std::collections::BTreeSet<Address> =
+            self.provider.providers.iter().map(|p| p.owner).collect();
+        let owners = self
+            .offering
+            .providers()
+            .into_iter()
+            .chain(self.audit.records.iter().map(|r| r.owner));
+        for owner in owners {
+            if !providers.contains(&owner) {
+                return Err(format!(
+                    "offering or audit record names {owner}, which is not in provider.providers"
                 ));
             }
         }

@@ -33,6 +33,7 @@ pub(crate) fn router() -> Result<Router, String> {
     add_identity_routes(&mut r)?;
     add_escrow_routes(&mut r)?;
     add_marketplace_routes(&mut r)?;
+    add_catalogue_routes(&mut r)?;
     Ok(r)
 }
 
@@ -50,6 +51,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     init_escrow_genesis(store, genesis)?;
     ve_deployment::genesis::init_genesis(store, &genesis.deployment)?;
     ve_market::genesis::init_genesis(store, &genesis.market)?;
+    init_catalogue_genesis(store, genesis)?;
     Ok(())
 }
 
@@ -99,6 +101,9 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = ve_market::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = route_catalogue_query(ctx, path, data) {
         return r;
     }
     Err(AppError::new(
@@ -446,4 +451,105 @@ fn add_marketplace_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_market::CloseLeaseHandler { keeper: m.clone() })?;
     r.add(ve_market::WithdrawLeaseHandler { keeper: m })?;
     Ok(())
+}
+// --- marketplace: provider, audit, cert, offering --------------------------------------
+
+/// provider asks the market whether a provider still has active (or funds-paused) leases.
+struct ProviderLeases;
+
+impl ve_provider::ActiveLeases for ProviderLeases {
+    fn active_lease_count(
+        &self,
+        ctx: &mut Context<'_>,
+        provider: &Address,
+    ) -> Result<u64, AppError> {
+        ve_market::active_lease_count(ctx, provider)
+    }
+}
+
+/// DNS attestors are managed by administrators (roles) besides the gov account.
+struct AttestorAdmins;
+
+impl ve_provider::AttestorAuthority for AttestorAdmins {
+    fn is_authority(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<bool, AppError> {
+        role_gate().has_role(ctx, addr, ve_module::gate::Role::Administrator)
+    }
+}
+
+/// audit and offering ask the provider module whether an address is a provider.
+struct RegisteredProviders;
+
+impl ve_audit::ProviderRegistry for RegisteredProviders {
+    fn is_provider(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<bool, AppError> {
+        Ok(ve_provider::state::provider(ctx, addr)?.is_some())
+    }
+}
+
+impl ve_offering::ProviderRegistry for RegisteredProviders {
+    fn is_provider(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<bool, AppError> {
+        Ok(ve_provider::state::provider(ctx, addr)?.is_some())
+    }
+}
+
+fn provider_gates() -> ve_provider::Gates {
+    ve_provider::Gates {
+        identity: identity_gate(),
+        mfa: mfa_gate(),
+        leases: Arc::new(ProviderLeases),
+        attestor_authority: Arc::new(AttestorAdmins),
+        gov: gov_address(),
+    }
+}
+
+fn offering_gates() -> ve_offering::Gates {
+    ve_offering::Gates {
+        identity: identity_gate(),
+        mfa: mfa_gate(),
+        providers: Arc::new(RegisteredProviders),
+        deployments: Arc::new(deployment_keeper()),
+    }
+}
+
+fn add_catalogue_routes(r: &mut Router) -> Result<(), String> {
+    let g = provider_gates();
+    r.add(ve_provider::CreateProviderHandler { gates: g.clone() })?;
+    r.add(ve_provider::UpdateProviderHandler)?;
+    r.add(ve_provider::DeleteProviderHandler {
+        leases: g.leases.clone(),
+    })?;
+    r.add(ve_provider::RequestDomainVerificationHandler)?;
+    r.add(ve_provider::ConfirmDomainVerificationHandler)?;
+    r.add(ve_provider::RevokeDomainVerificationHandler)?;
+    r.add(ve_provider::AddAttestorHandler { gates: g.clone() })?;
+    r.add(ve_provider::RemoveAttestorHandler { gates: g })?;
+    r.add(ve_audit::SignProviderAttributesHandler {
+        providers: Arc::new(RegisteredProviders),
+    })?;
+    r.add(ve_audit::DeleteProviderAttributesHandler)?;
+    r.add(ve_cert::CreateCertificateHandler)?;
+    r.add(ve_cert::RevokeCertificateHandler)?;
+    let o = offering_gates();
+    r.add(ve_offering::CreateOfferingHandler { gates: o.clone() })?;
+    r.add(ve_offering::UpdateOfferingHandler)?;
+    r.add(ve_offering::DeactivateOfferingHandler)?;
+    r.add(ve_offering::OrderOfferingHandler { gates: o })?;
+    Ok(())
+}
+
+fn init_catalogue_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Result<(), AppError> {
+    ve_provider::genesis::init_genesis(store, &genesis.provider)?;
+    ve_audit::genesis::init_genesis(store, &genesis.audit)?;
+    ve_cert::genesis::init_genesis(store, &genesis.cert)?;
+    ve_offering::genesis::init_genesis(store, &genesis.offering)
+}
+
+fn route_catalogue_query(
+    ctx: &QueryContext<'_>,
+    path: &str,
+    data: &[u8],
+) -> Option<Result<Vec<u8>, AppError>> {
+    ve_provider::query::route(ctx, path, data)
+        .or_else(|| ve_audit::query::route(ctx, path, data))
+        .or_else(|| ve_cert::query::route(ctx, path, data))
+        .or_else(|| ve_offering::query::route(ctx, path, data))
 }
