@@ -102,11 +102,17 @@ impl TxBuilder {
     }
 
     pub fn body(&self) -> TxBody {
+        self.body_with_extensions(&[])
+    }
+
+    /// The body with `extension_options` (critical: a chain that does not know one
+    /// rejects the tx), e.g. the MFA proof of [`mfa_proof`].
+    pub fn body_with_extensions(&self, extension_options: &[Any]) -> TxBody {
         TxBody {
             messages: self.msgs.clone(),
             memo: self.memo.clone(),
             timeout_height: self.timeout_height,
-            extension_options: Vec::new(),
+            extension_options: extension_options.to_vec(),
             non_critical_extension_options: Vec::new(),
         }
     }
@@ -144,7 +150,20 @@ impl TxBuilder {
         account_number: u64,
         sequence: u64,
     ) -> SignedTx {
-        let body_bytes = self.body().encode_to_vec();
+        self.sign_direct_with_extensions(key, chain_id, account_number, sequence, &[])
+    }
+
+    /// [`TxBuilder::sign_direct`] with `extension_options` in the body (signed like the
+    /// rest of the body).
+    pub fn sign_direct_with_extensions(
+        &self,
+        key: &PrivateKey,
+        chain_id: &str,
+        account_number: u64,
+        sequence: u64,
+        extension_options: &[Any],
+    ) -> SignedTx {
+        let body_bytes = self.body_with_extensions(extension_options).encode_to_vec();
         let auth_info_bytes = self.auth_info(&key.public_key(), sequence).encode_to_vec();
         let sign_doc = sign_doc_bytes(&body_bytes, &auth_info_bytes, chain_id, account_number);
         let signature = key.sign(&sign_doc);
@@ -156,6 +175,23 @@ impl TxBuilder {
         .encode_to_vec();
         let hash = tx_hash(&bytes);
         SignedTx { bytes, hash }
+    }
+}
+
+/// Type URL of the MFA proof extension option (docs/mfa.md §1).
+pub const MFA_PROOF_TYPE_URL: &str = "/virtengine.mfa.v1.MfaProof";
+
+/// The MFA proof extension option naming `session_ids` (sessions of the signer from
+/// `MsgVerifyChallenge`); each sensitive message uses the first that covers its action.
+pub fn mfa_proof(session_ids: &[String]) -> Any {
+    Any {
+        type_url: MFA_PROOF_TYPE_URL.to_string(),
+        value: ve_proto::virtengine::mfa::v1::MfaProof {
+            session_ids: session_ids.to_vec(),
+            device_fingerprint: String::new(),
+            trust_token: Vec::new(),
+        }
+        .encode_to_vec(),
     }
 }
 
@@ -268,6 +304,27 @@ mod tests {
         assert_eq!(a.hash, a.hash.to_uppercase());
         assert_eq!(a.hash, hex::encode_upper(ve_crypto::sha256(&a.bytes)));
         assert_ne!(a.hash, b.sign_direct(&key, "c", 1, 1).hash);
+    }
+
+    #[test]
+    fn mfa_proof_travels_as_a_signed_extension_option() {
+        let key = key();
+        let b = builder(&key.public_key().address());
+        let proof = mfa_proof(&["ab".repeat(16)]);
+        let signed = b.sign_direct_with_extensions(&key, "c", 1, 0, &[proof.clone()]);
+        let raw = TxRaw::decode(signed.bytes.as_slice()).unwrap();
+        let body = TxBody::decode(raw.body_bytes.as_slice()).unwrap();
+        assert_eq!(body.extension_options, vec![proof]);
+        assert_eq!(body.extension_options[0].type_url, "/virtengine.mfa.v1.MfaProof");
+        let p = ve_proto::virtengine::mfa::v1::MfaProof::decode(
+            body.extension_options[0].value.as_slice(),
+        )
+        .unwrap();
+        assert_eq!(p.session_ids, vec!["ab".repeat(16)]);
+        // The proof is covered by the signature: without it the bytes differ.
+        assert_ne!(signed.bytes, b.sign_direct(&key, "c", 1, 0).bytes);
+        let doc = sign_doc_bytes(&raw.body_bytes, &raw.auth_info_bytes, "c", 1);
+        key.public_key().verify(&doc, &raw.signatures[0]).unwrap();
     }
 
     #[test]

@@ -58,6 +58,8 @@ enum Cmd {
     Status(cli::status::StatusArgs),
     /// Write the state of a stopped node as a new genesis.json (chain restart, hard fork).
     Export(cli::export::ExportArgs),
+    /// Off-chain MFA factor verifier service (TOTP, email codes): stand-in for the enclave service.
+    MfaVerifier(cli::mfa_verifier::MfaVerifierArgs),
     /// Benchmarks against a running chain.
     Bench {
         #[command(subcommand)]
@@ -86,6 +88,7 @@ async fn main() {
         Cmd::Status(a) => cli::status::run(a).await,
         Cmd::Envelope(a) => cli::envelope::run(a),
         Cmd::Export(a) => cli::export::run(a),
+        Cmd::MfaVerifier(a) => cli::mfa_verifier::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,

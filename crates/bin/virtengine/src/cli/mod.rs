@@ -8,6 +8,8 @@ pub mod export;
 pub mod genesis;
 pub mod init;
 pub mod keys;
+pub mod mfa;
+pub mod mfa_verifier;
 pub mod output;
 pub mod prompt;
 pub mod query;

@@ -63,6 +63,11 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: crate::cli::escrow::EscrowQuery,
     },
+    /// MFA: policies, factors, challenges, sessions, verifier keys.
+    Mfa {
+        #[command(subcommand)]
+        cmd: crate::cli::mfa::MfaQuery,
+    },
     /// A committed transaction by hash.
     #[command(
         after_help = "Example:\n  virtengine query tx 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
@@ -114,6 +119,7 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             crate::cli::encryption::run_query(&q, url, out, addr, cmd).await
         }
         QueryCmd::Escrow { cmd } => crate::cli::escrow::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Mfa { cmd } => crate::cli::mfa::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Auth {
             cmd: AuthQuery::Account { address },
         } => {

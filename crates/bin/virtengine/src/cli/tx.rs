@@ -45,6 +45,11 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: crate::cli::escrow::EscrowTx,
     },
+    /// MFA: enrol factors, answer challenges, get sessions for sensitive transactions.
+    Mfa {
+        #[command(subcommand)]
+        cmd: crate::cli::mfa::MfaTx,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +112,21 @@ pub struct TxCommon {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// MFA session id(s) (from `tx mfa verify`) to attach as the tx's MFA proof, for
+    /// sensitive actions such as large transfers; repeat or comma-separate for several.
+    #[arg(long = "mfa-session", value_delimiter = ',')]
+    pub mfa_session: Vec<String>,
+}
+
+impl TxCommon {
+    /// The tx body's extension options: the MFA proof when --mfa-session is given.
+    pub fn extension_options(&self) -> Vec<ve_proto::Any> {
+        if self.mfa_session.is_empty() {
+            Vec::new()
+        } else {
+            vec![ve_client::tx::mfa_proof(&self.mfa_session)]
+        }
+    }
 }
 
 pub async fn run(args: TxArgs) -> Result<()> {
@@ -122,6 +142,7 @@ pub async fn run(args: TxArgs) -> Result<()> {
         } => send(from, to, amount, common).await,
         TxCmd::Encryption { cmd } => crate::cli::encryption::run_tx(cmd).await,
         TxCmd::Escrow { cmd } => crate::cli::escrow::run_tx(cmd).await,
+        TxCmd::Mfa { cmd } => crate::cli::mfa::run_tx(cmd).await,
     }
 }
 
@@ -173,6 +194,21 @@ pub(crate) async fn broadcast(
     msgs: Vec<ve_proto::Any>,
     summary: &str,
 ) -> Result<()> {
+    broadcast_for_result(c, kr, key_name, msgs, summary, true)
+        .await
+        .map(|_| ())
+}
+
+/// [`broadcast`] that returns the included tx (its `data` holds the msg responses);
+/// with `print = false` the caller prints the outcome itself.
+pub(crate) async fn broadcast_for_result(
+    c: &TxCommon,
+    kr: &ve_client::Keyring,
+    key_name: &str,
+    msgs: Vec<ve_proto::Any>,
+    summary: &str,
+    print: bool,
+) -> Result<ve_client::rpc_types::TxResult> {
     let node = connect(&c.node.node)?;
     let url = node.url();
     let info = kr.show(key_name)?;
@@ -192,12 +228,14 @@ pub(crate) async fn broadcast(
     }
     let pass = unlock_passphrase(kr)?;
     let key = kr.signer(key_name, &pass)?;
+    let extensions = c.extension_options();
     let sign = |tx: &TxBuilder| {
-        tx.sign_direct(
+        tx.sign_direct_with_extensions(
             &key,
             &c.chain.chain_id,
             account.account_number,
             account.sequence,
+            &extensions,
         )
     };
 
@@ -236,7 +274,8 @@ pub(crate) async fn broadcast(
         check.hash
     };
     if check.code != 0 {
-        return report(
+        report_if(
+            print,
             c.output,
             &TxOutput {
                 txhash: hash,
@@ -249,7 +288,8 @@ pub(crate) async fn broadcast(
                 events: serde_json::Value::Array(Vec::new()),
             },
             "rejected by the mempool (CheckTx)",
-        );
+        )?;
+        bail!("transaction rejected by the mempool (CheckTx)");
     }
     let text = c.output == OutputFormat::Text;
     if text {
@@ -280,7 +320,30 @@ pub(crate) async fn broadcast(
         ),
         e => rpc_error(url, e),
     })?;
-    report(c.output, &TxOutput::included(res), "failed in the block")
+    report_if(
+        print,
+        c.output,
+        &TxOutput::included(res.clone()),
+        "failed in the block",
+    )?;
+    Ok(res)
+}
+
+/// [`report`], or only its error on a non-zero code when `print` is false.
+fn report_if(print: bool, output: OutputFormat, r: &TxOutput, failure: &str) -> Result<()> {
+    if print {
+        return report(output, r, failure);
+    }
+    if r.code != 0 {
+        bail!(
+            "transaction {} {failure}: codespace {} code {}: {}",
+            r.txhash,
+            r.codespace,
+            r.code,
+            r.raw_log
+        );
+    }
+    Ok(())
 }
 
 /// The fee for `gas`: --fees as given, else gas x (--gas-prices or the default price).
