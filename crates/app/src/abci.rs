@@ -73,8 +73,19 @@ impl App {
     fn consensus(&self, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
         Ok(match req {
             ConsensusRequest::InitChain(r) => {
-                self.init_chain(&r.chain_id, &r.app_state_bytes)?;
-                tracing::info!(chain_id = %r.chain_id, "init chain");
+                let validators: Vec<([u8; 32], u64)> = r
+                    .validators
+                    .iter()
+                    .filter_map(|v| match v.pub_key {
+                        tendermint::PublicKey::Ed25519(k) => {
+                            let key = <[u8; 32]>::try_from(k.as_bytes()).ok()?;
+                            Some((key, v.power.value()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                self.init_chain_with_validators(&r.chain_id, &r.app_state_bytes, &validators)?;
+                tracing::info!(chain_id = %r.chain_id, validators = validators.len(), "init chain");
                 ConsensusResponse::InitChain(response::InitChain {
                     consensus_params: None,
                     validators: vec![],
@@ -82,34 +93,57 @@ impl App {
                 })
             }
             ConsensusRequest::PrepareProposal(r) => {
-                // Pass-through, never exceeding the byte budget CometBFT gives.
                 let budget = usize::try_from(r.max_tx_bytes).unwrap_or(0);
-                let mut used = 0usize;
-                let txs = r
-                    .txs
+                let commit = r.local_last_commit.clone().map(Into::into);
+                let txs = self
+                    .prepare_proposal(
+                        r.height.value(),
+                        r.time.unix_timestamp(),
+                        r.txs.iter().map(|t| t.to_vec()).collect(),
+                        budget,
+                        commit.as_ref(),
+                    )
                     .into_iter()
-                    .take_while(|tx| {
-                        used = used.saturating_add(tx.len());
-                        used <= budget
-                    })
+                    .map(Bytes::from)
                     .collect();
                 ConsensusResponse::PrepareProposal(response::PrepareProposal { txs })
             }
-            ConsensusRequest::ProcessProposal(_) => {
-                ConsensusResponse::ProcessProposal(response::ProcessProposal::Accept)
+            ConsensusRequest::ProcessProposal(r) => {
+                let txs: Vec<Vec<u8>> = r.txs.iter().map(|t| t.to_vec()).collect();
+                let commit = r.proposed_last_commit.clone().map(Into::into);
+                if self.process_proposal(
+                    r.height.value(),
+                    r.time.unix_timestamp(),
+                    &txs,
+                    commit.as_ref(),
+                ) {
+                    ConsensusResponse::ProcessProposal(response::ProcessProposal::Accept)
+                } else {
+                    ConsensusResponse::ProcessProposal(response::ProcessProposal::Reject)
+                }
             }
-            ConsensusRequest::ExtendVote(_) => {
+            ConsensusRequest::ExtendVote(r) => {
+                let ext = self.extend_vote(r.height.value(), r.time.unix_timestamp());
                 ConsensusResponse::ExtendVote(response::ExtendVote {
-                    vote_extension: Bytes::new(),
+                    vote_extension: Bytes::from(ext),
                 })
             }
-            ConsensusRequest::VerifyVoteExtension(_) => {
-                ConsensusResponse::VerifyVoteExtension(response::VerifyVoteExtension::Accept)
+            ConsensusRequest::VerifyVoteExtension(r) => {
+                if self.verify_vote_extension(
+                    r.validator_address.as_bytes(),
+                    r.height.value(),
+                    &r.vote_extension,
+                ) {
+                    ConsensusResponse::VerifyVoteExtension(response::VerifyVoteExtension::Accept)
+                } else {
+                    ConsensusResponse::VerifyVoteExtension(response::VerifyVoteExtension::Reject)
+                }
             }
             ConsensusRequest::FinalizeBlock(r) => {
                 let header = BlockHeader {
                     height: r.height.value(),
                     time_unix: r.time.unix_timestamp(),
+                    last_commit: Some(r.decided_last_commit.clone().into()),
                 };
                 let txs: Vec<Vec<u8>> = r.txs.iter().map(|t| t.to_vec()).collect();
                 let outcome = self.finalize_block(&header, &txs)?;

@@ -7,8 +7,8 @@
 
 use crate::execute::{run_tx, Env, Mode, PreVerified, TxOutcome};
 use crate::genesis::AppGenesis;
-use crate::StateExport;
 use crate::tx::{decode_tx, sign_doc_bytes, CheckedTx};
+use crate::StateExport;
 use crate::{modules, AppConfig};
 use rayon::prelude::*;
 use std::path::Path;
@@ -46,10 +46,13 @@ impl QueryResult {
 }
 
 /// Block header facts the app needs from FinalizeBlock.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct BlockHeader {
     pub height: u64,
     pub time_unix: i64,
+    /// The block's last commit (`decided_last_commit`), against which an injected
+    /// scoring transaction is checked. `None` in harnesses that inject none.
+    pub last_commit: Option<ve_proto::tendermint_proto::v0_38::abci::CommitInfo>,
 }
 
 /// What FinalizeBlock returns.
@@ -91,15 +94,22 @@ struct Inner {
     /// Mempool state: the latest committed state plus accepted CheckTx effects.
     /// Built lazily after each commit.
     check_state: Option<Delta<Snapshot>>,
+    /// Time of the last finalized block: the clock of VerifyVoteExtension, which CometBFT
+    /// gives none.
+    last_block_time: i64,
 }
 
 /// The VirtEngine application. Cheap to clone; all clones share one state machine.
 #[derive(Clone)]
 pub struct App {
-    storage: Storage,
+    pub(crate) storage: Storage,
     router: Arc<Router>,
-    gas_config: Arc<GasConfig>,
+    pub(crate) gas_config: Arc<GasConfig>,
     inner: Arc<Mutex<Inner>>,
+    /// The local enclave service that scores identity requests for vote extensions.
+    pub(crate) score_source: Option<Arc<dyn crate::scoring::ScoreSource>>,
+    /// The enclave registry as consensus code reads it.
+    pub(crate) enclaves: Arc<dyn crate::scoring::EnclaveDirectory>,
 }
 
 fn fatal(e: StorageError) -> AppError {
@@ -137,8 +147,36 @@ impl App {
                 genesis: None,
                 pending: None,
                 check_state: None,
+                last_block_time: 0,
             })),
+            score_source: None,
+            enclaves: modules::enclave_directory(),
         })
+    }
+
+    /// Scores identity requests with `source` in ExtendVote (the node's enclave service).
+    pub fn with_score_source(mut self, source: Arc<dyn crate::scoring::ScoreSource>) -> Self {
+        self.score_source = Some(source);
+        self
+    }
+
+    /// Reads enclave identities from `dir` instead of the composed registry (harnesses).
+    pub fn with_enclave_directory(
+        mut self,
+        dir: Arc<dyn crate::scoring::EnclaveDirectory>,
+    ) -> Self {
+        self.enclaves = dir;
+        self
+    }
+
+    /// Block time of the last finalized block (0 before the first one since start).
+    pub(crate) fn last_block_time(&self) -> i64 {
+        self.lock().last_block_time
+    }
+
+    /// The chain id (empty before InitChain).
+    pub(crate) fn chain_id(&self) -> String {
+        self.lock().chain_id.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -173,6 +211,17 @@ impl App {
     /// InitChain: validates genesis and stages its writes for the first block. Returns an
     /// empty app hash, so CometBFT uses genesis.json's, and the first block commits both.
     pub fn init_chain(&self, chain_id: &str, app_state: &[u8]) -> Result<(), AppError> {
+        self.init_chain_with_validators(chain_id, app_state, &[])
+    }
+
+    /// InitChain with CometBFT's genesis validator set (Ed25519 keys and powers), kept in
+    /// state for checking vote-extension signatures.
+    pub fn init_chain_with_validators(
+        &self,
+        chain_id: &str,
+        app_state: &[u8],
+        validators: &[([u8; 32], u64)],
+    ) -> Result<(), AppError> {
         let genesis =
             AppGenesis::from_json(app_state).map_err(|e| AppError::new("genesis", 1, e))?;
         let snapshot = self.storage.latest_snapshot();
@@ -204,6 +253,9 @@ impl App {
                 None => modules::init_genesis(&mut ctx, &genesis)?,
             }
             ctx.put(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
+            if !validators.is_empty() {
+                crate::scoring::validators::save(&mut ctx, validators)?;
+            }
         }
         let changes = delta.into_changes();
         let mut inner = self.lock();
@@ -303,11 +355,20 @@ impl App {
             )?;
         }
 
+        let mut tx_results = Vec::with_capacity(txs.len());
+        let user_txs = match txs.first() {
+            Some(first) if crate::scoring::inject::is_injected(first) => {
+                let (outcome, changes) = self.run_injected(&block_state, &block, header, first);
+                block_state.apply(changes);
+                tx_results.push(outcome);
+                &txs[1..]
+            }
+            _ => txs,
+        };
         let prechecked = {
             let base: &(dyn StateRead + Sync) = &block_state;
-            self.precheck(txs, base, &block.chain_id)
+            self.precheck(user_txs, base, &block.chain_id)
         };
-        let mut tx_results = Vec::with_capacity(txs.len());
         for checked in prechecked {
             match checked {
                 Err(e) => tx_results.push(TxOutcome::failed(&e, 0, 0)),
@@ -339,6 +400,7 @@ impl App {
             height: header.height,
             prepared,
         });
+        inner.last_block_time = header.time_unix;
         Ok(BlockOutcome {
             tx_results,
             events: block_events,
@@ -361,6 +423,14 @@ impl App {
 
     /// CheckTx (new or recheck): stateless checks plus ante against the mempool state.
     pub fn check_tx(&self, bytes: &[u8]) -> TxOutcomeView {
+        if crate::scoring::inject::is_injected(bytes) {
+            let e = AppError::new(
+                "scoring",
+                4,
+                "identity scoring results are injected by block proposers, never sent as transactions",
+            );
+            return TxOutcome::failed(&e, 0, 0).into();
+        }
         let tx = match decode_tx(bytes, &self.router, false) {
             Err(e) => return TxOutcome::failed(&e, 0, 0).into(),
             Ok(tx) => tx,

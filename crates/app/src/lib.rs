@@ -14,11 +14,12 @@ mod fee;
 pub mod genesis;
 mod modules;
 mod query;
+pub mod scoring;
 pub mod testing;
 mod tx;
 
 pub use app::{App, BlockHeader, BlockOutcome, QueryResult, SystemStep, TxOutcomeView};
 pub use config::AppConfig;
-pub use fee::MinGasPrice;
 pub use export::StateExport;
+pub use fee::MinGasPrice;
 pub use genesis::AppGenesis;

@@ -32,6 +32,55 @@ impl TestNode {
         Ok(node)
     }
 
+    /// A fresh chain whose CometBFT validator set is `validators` (Ed25519 keys, powers)
+    /// and whose enclave registry is `enclaves`: for scoring-consensus tests.
+    pub fn with_validators(
+        genesis: &AppGenesis,
+        validators: &[([u8; 32], u64)],
+        enclaves: std::sync::Arc<dyn crate::scoring::EnclaveDirectory>,
+    ) -> Result<Self, AppError> {
+        let dir = tempfile::tempdir().map_err(|e| AppError::new("test", 1, e.to_string()))?;
+        let storage = Storage::open(dir.path(), StorageConfig::default())
+            .map_err(|e| AppError::new("store", 1, e.to_string()))?;
+        let app = App::with_storage(storage)?.with_enclave_directory(enclaves);
+        let mut node = Self::with_app(app, 0);
+        node._dir = Some(dir);
+        let json =
+            serde_json::to_vec(genesis).map_err(|e| AppError::new("genesis", 1, e.to_string()))?;
+        node.app
+            .init_chain_with_validators(TEST_CHAIN_ID, &json, validators)?;
+        Ok(node)
+    }
+
+    /// The next block's height and time, as the harness will give them.
+    pub fn next_header(&self) -> (u64, i64) {
+        (
+            self.height.saturating_add(1),
+            self.time_unix.saturating_add(BLOCK_SECONDS),
+        )
+    }
+
+    /// One block carrying `last_commit` (CometBFT's `decided_last_commit`), against which
+    /// an injected scoring transaction in `txs[0]` is checked.
+    pub fn execute_block_with_commit(
+        &mut self,
+        txs: &[Vec<u8>],
+        last_commit: ve_proto::tendermint_proto::v0_38::abci::CommitInfo,
+    ) -> Result<BlockOutcome, AppError> {
+        self.height = self.height.saturating_add(1);
+        self.time_unix = self.time_unix.saturating_add(BLOCK_SECONDS);
+        let outcome = self.app.finalize_block(
+            &BlockHeader {
+                height: self.height,
+                time_unix: self.time_unix,
+                last_commit: Some(last_commit),
+            },
+            txs,
+        )?;
+        self.app.commit()?;
+        Ok(outcome)
+    }
+
     /// A fresh node started from an exported genesis taken at `height`: its first block
     /// is `height + 1`, with the clock where the exporting node's harness clock was.
     pub fn from_export(genesis: &AppGenesis, height: u64) -> Result<Self, AppError> {
@@ -91,6 +140,7 @@ impl TestNode {
             &BlockHeader {
                 height: self.height,
                 time_unix: self.time_unix,
+                last_commit: None,
             },
             txs,
             Some(step),
@@ -117,6 +167,7 @@ impl TestNode {
             &BlockHeader {
                 height: self.height,
                 time_unix: self.time_unix,
+                last_commit: None,
             },
             txs,
         )

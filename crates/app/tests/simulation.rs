@@ -11,15 +11,10 @@
 
 mod common;
 use common::*;
-use ed25519_dalek::Signer;
-use rand::SeedableRng;
 use ve_app::testing::{TestNode, TEST_CHAIN_ID};
 use ve_app::AppGenesis;
 use ve_client::tx::msg_send;
-use ve_config::GenesisClient;
-use ve_crypto::envelope::{seal_with_rng, RecipientSecretKey};
-use ve_encryption::GenesisKey;
-use ve_identity::payload::{client_digest, user_digest, UploadSigningInput};
+use ve_crypto::envelope::RecipientSecretKey;
 use ve_proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, Output};
 use ve_proto::to_any;
 use ve_types::{Address, Coin, Coins};
@@ -47,17 +42,8 @@ const USERS: u8 = 6;
 const BLOCKS: usize = 20;
 /// The height at which the export/import test takes its genesis.
 const EXPORT_AT: usize = 8;
-const CLIENT: &str = "sim-capture";
 const TX_FEE: u128 = 10_000;
 const TX_GAS: u64 = 400_000;
-
-fn client_key() -> ed25519_dalek::SigningKey {
-    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
-}
-
-fn identity_recipient() -> RecipientSecretKey {
-    RecipientSecretKey::from_bytes([11; 32])
-}
 
 /// Every user funded; an approved capture client and an identity recipient set, so
 /// identity uploads can succeed.
@@ -70,24 +56,7 @@ fn genesis(users: &[User]) -> AppGenesis {
         )
         .unwrap();
     }
-    g.config.clients = vec![GenesisClient {
-        client_id: CLIENT.into(),
-        name: "Simulation capture client".into(),
-        description: String::new(),
-        key_type: "ed25519".into(),
-        public_key: hex::encode(client_key().verifying_key().to_bytes()),
-        min_version: String::new(),
-        max_version: String::new(),
-        allowed_scopes: vec![],
-    }];
-    g.encryption.keys.push(GenesisKey {
-        address: users[0].address,
-        public_key: identity_recipient().public_key().to_hex(),
-        algorithm_id: String::new(),
-        label: "identity".into(),
-    });
-    g.identity.params.recipient_fingerprints =
-        vec![identity_recipient().public_key().fingerprint()];
+    veid::add_identity_setup(&mut g, users[0].address);
     g
 }
 
@@ -113,50 +82,6 @@ fn multi_send(from: &Address, outs: &[(Address, u128)]) -> ve_proto::Any {
             })
             .collect(),
     })
-}
-
-/// An identity upload; `salt` decides freshness (a reused salt must be refused). The
-/// envelope's randomness comes from the salt, so a seed always produces the same bytes.
-fn upload(u: &User, scope_id: &str, salt: [u8; 32]) -> ve_proto::Any {
-    use ve_identity::proto::{MsgUploadScope, ScopeType};
-    let envelope = seal_with_rng(
-        &mut rand::rngs::StdRng::from_seed(salt),
-        scope_id.as_bytes(),
-        &[identity_recipient().public_key()],
-        None,
-    )
-    .unwrap();
-    let mut m = MsgUploadScope {
-        sender: u.address.to_string(),
-        scope_id: scope_id.into(),
-        scope_type: ScopeType::IdDocument as i32,
-        payload_hash: ve_crypto::sha256(&envelope).to_vec(),
-        encrypted_payload: envelope,
-        salt: salt.to_vec(),
-        device_fingerprint: "sim-device".into(),
-        client_id: CLIENT.into(),
-        client_version: "1.0.0".into(),
-        client_signature: vec![],
-        user_signature: vec![],
-        capture_timestamp: 1_700_000_000,
-        geo_hint: String::new(),
-    };
-    let d = client_digest(&UploadSigningInput {
-        chain_id: TEST_CHAIN_ID,
-        sender: &m.sender,
-        scope_id: &m.scope_id,
-        scope_type: m.scope_type,
-        salt: &m.salt,
-        device_fingerprint: &m.device_fingerprint,
-        client_id: &m.client_id,
-        client_version: &m.client_version,
-        payload_hash: &m.payload_hash,
-        capture_timestamp: m.capture_timestamp,
-        geo_hint: &m.geo_hint,
-    });
-    m.client_signature = client_key().sign(&d).to_bytes().to_vec();
-    m.user_signature = u.key.sign(&user_digest(&d, &m.client_signature)).to_vec();
-    to_any("/virtengine.identity.v1.MsgUploadScope", &m)
 }
 
 /// Generates blocks from a seed against a live chain (the sequences of the users follow
@@ -262,7 +187,8 @@ impl Driver {
                     self.salts[self.rng.below(self.salts.len() as u64) as usize]
                 };
                 self.scopes += 1;
-                let any = upload(&self.users[from], &format!("scope-{}", self.scopes), salt);
+                let id = format!("scope-{}", self.scopes);
+                let any = veid::upload(&self.users[from], &id, id.as_bytes(), salt);
                 self.users[from].sign(vec![any], TX_FEE, TX_GAS)
             }
             10 => {

@@ -1,6 +1,8 @@
 //! Shared fixtures for app tests: deterministic accounts, a funded genesis, signing.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod veid;
+
 use ve_app::testing::{TestNode, TEST_CHAIN_ID};
 use ve_app::AppGenesis;
 use ve_client::tx::{msg_send, TxBuilder};
