@@ -382,10 +382,32 @@ fn init_escrow_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Result<(
 
 // --- marketplace: deployment + market ------------------------------------------------
 
-/// TEMPORARY until the `provider` module is wired: nobody is a provider, so every bid is
-/// refused. SWAP: an adapter over ve-provider (+ ve-audit for auditor-signed attributes).
+/// market reaches provider and audit through this adapter: a registered provider's own
+/// attributes, and the placement rule over them plus the auditors' signed attributes.
+struct MarketProviders;
+
+impl ve_market::ProviderDirectory for MarketProviders {
+    fn provider_attributes(
+        &self,
+        ctx: &mut Context<'_>,
+        provider: &Address,
+    ) -> Result<Option<Vec<ve_proto::virtengine::base::v1::Attribute>>, AppError> {
+        Ok(ve_provider::state::provider(ctx, provider)?.map(|p| p.attributes))
+    }
+    fn satisfies(
+        &self,
+        ctx: &mut Context<'_>,
+        provider: &Address,
+        attributes: &[ve_proto::virtengine::base::v1::Attribute],
+        requirements: &ve_proto::virtengine::base::v1::PlacementRequirements,
+    ) -> Result<bool, AppError> {
+        use ve_audit::PlacementCheck;
+        ve_audit::AuditKeeper.provider_satisfies(ctx, provider, attributes, requirements)
+    }
+}
+
 fn market_providers() -> Arc<dyn ve_market::ProviderDirectory> {
-    Arc::new(ve_market::NoProviders)
+    Arc::new(MarketProviders)
 }
 
 /// TEMPORARY until the `mfa` module is wired: no MFA configuration exists, so no

@@ -387,16 +387,17 @@ pub fn parse(yaml: &str) -> Result<Sdl, SdlError> {
     }
     let doc: Doc = serde_yaml::from_str(yaml).map_err(|e| SdlError::Yaml(e.to_string()))?;
     if doc.version != "2.0" {
-        return invalid(format!("version {:?}: only \"2.0\" is supported", doc.version));
+        return invalid(format!(
+            "version {:?}: only \"2.0\" is supported",
+            doc.version
+        ));
     }
     if doc.services.is_empty() {
         return invalid("no services");
     }
     for (name, s) in &doc.services {
         if !name_ok(name) {
-            return invalid(format!(
-                "service name {name:?}: use 1-63 of a-z, 0-9 and -"
-            ));
+            return invalid(format!("service name {name:?}: use 1-63 of a-z, 0-9 and -"));
         }
         if s.image.trim().is_empty() {
             return invalid(format!("service {name}: image is required"));
@@ -514,7 +515,11 @@ pub fn parse(yaml: &str) -> Result<Sdl, SdlError> {
                 let global = x.to.iter().any(|t| t.global);
                 let ip = x.to.iter().find_map(|t| t.ip.clone()).unwrap_or_default();
                 let external = x.as_port.unwrap_or(x.port);
-                let proto = x.proto.clone().unwrap_or_else(|| "tcp".into()).to_lowercase();
+                let proto = x
+                    .proto
+                    .clone()
+                    .unwrap_or_else(|| "tcp".into())
+                    .to_lowercase();
                 if proto != "tcp" && proto != "udp" {
                     return invalid(format!("service {svc_name}: proto must be tcp or udp"));
                 }
@@ -662,7 +667,10 @@ mod tests {
     #[test]
     fn bad_documents_name_the_problem() {
         let e = parse(&EXAMPLE.replace("profile: web", "profile: nope")).unwrap_err();
-        assert!(e.to_string().contains("unknown compute profile nope"), "{e}");
+        assert!(
+            e.to_string().contains("unknown compute profile nope"),
+            "{e}"
+        );
         let e = parse(&EXAMPLE.replace("version: \"2.0\"", "version: \"1.0\"")).unwrap_err();
         assert!(e.to_string().contains("version"), "{e}");
         assert!(matches!(parse("services: ["), Err(SdlError::Yaml(_))));

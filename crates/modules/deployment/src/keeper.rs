@@ -178,17 +178,28 @@ impl Keeper {
             .map_err(|_| DeploymentError::InvalidParams("min_tenant_tier".into()))?;
             self.keepers.identity.require_tier(ctx, &req.owner, tier)?;
         }
-        let value_uve = if denom == "uve" { req.deposit.amount } else { 0 };
-        self.keepers
-            .mfa
-            .require_mfa(ctx, &req.owner, SensitiveAction::HighValueOrder, value_uve)?;
+        let value_uve = if denom == "uve" {
+            req.deposit.amount
+        } else {
+            0
+        };
+        self.keepers.mfa.require_mfa(
+            ctx,
+            &req.owner,
+            SensitiveAction::HighValueOrder,
+            value_uve,
+        )?;
         if state::deployment(ctx, &id)?.is_some() {
             return Err(DeploymentError::DeploymentExists(id.to_string()).into());
         }
         let height = ctx.block().height;
-        self.keepers
-            .escrow
-            .account_create(ctx, &id.escrow_account(), &req.owner, &req.owner, &req.deposit)?;
+        self.keepers.escrow.account_create(
+            ctx,
+            &id.escrow_account(),
+            &req.owner,
+            &req.owner,
+            &req.deposit,
+        )?;
         let count = u32::try_from(req.groups.len())
             .map_err(|_| DeploymentError::InvalidGroups("too many groups".into()))?;
         state::set_deployment(
@@ -293,7 +304,10 @@ impl Keeper {
         if g.state != proto::GroupState::Paused as i32 {
             return Err(wrong_state(&g, id, "starting"));
         }
-        let a = self.keepers.escrow.account_settle(ctx, &dep.escrow_account())?;
+        let a = self
+            .keepers
+            .escrow
+            .account_settle(ctx, &dep.escrow_account())?;
         if a.state != AccountState::Open {
             return Err(ve_escrow::EscrowError::AccountOverdrawn(a.id.to_string()).into());
         }

@@ -24,8 +24,8 @@ pub struct CreateDeploymentHandler {
 
 fn new_deployment(msg: &MsgCreateDeployment) -> Result<NewDeployment, AppError> {
     let id = DeploymentId::from_proto(msg.id.as_ref())?;
-    let deposit = types::coin(msg.deposit.as_ref(), "deposit")
-        .map_err(DeploymentError::InvalidDeposit)?;
+    let deposit =
+        types::coin(msg.deposit.as_ref(), "deposit").map_err(DeploymentError::InvalidDeposit)?;
     Ok(NewDeployment {
         owner: id.owner,
         dseq: id.dseq,
@@ -147,11 +147,7 @@ macro_rules! group_handler {
                 GroupId::from_proto(msg.id.as_ref())?;
                 Ok(())
             }
-            fn execute(
-                &self,
-                ctx: &mut Context<'_>,
-                msg: &Self::Msg,
-            ) -> Result<Vec<u8>, AppError> {
+            fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
                 let id = GroupId::from_proto(msg.id.as_ref())?;
                 self.keeper.$method(ctx, &id)?;
                 ctx.emit(message_event(&id.owner));

@@ -60,7 +60,11 @@ impl DeploymentParams {
 
     pub fn to_proto(&self) -> Params {
         Params {
-            min_deposits: self.min_deposits.iter().map(crate::types::proto_coin).collect(),
+            min_deposits: self
+                .min_deposits
+                .iter()
+                .map(crate::types::proto_coin)
+                .collect(),
             max_groups: self.max_groups,
             max_units_per_group: self.max_units_per_group,
             min_tenant_tier: self.min_tenant_tier,

@@ -31,5 +31,9 @@ pub fn groups_of(id: &DeploymentId) -> Vec<u8> {
 
 /// `deployment/group/<owner 20><dseq 8><gseq 4>` → `Group`.
 pub fn group(id: &GroupId) -> Vec<u8> {
-    [groups_of(&id.deployment()).as_slice(), &id.gseq.to_be_bytes()].concat()
+    [
+        groups_of(&id.deployment()).as_slice(),
+        &id.gseq.to_be_bytes(),
+    ]
+    .concat()
 }

@@ -156,7 +156,9 @@ impl Keeper {
             }
         }
         if bid_open {
-            self.keepers.escrow.account_close(ctx, &id.escrow_account())?;
+            self.keepers
+                .escrow
+                .account_close(ctx, &id.escrow_account())?;
         }
         Ok(())
     }
@@ -278,4 +280,39 @@ impl ve_deployment::MarketKeeper for Keeper {
 pub(crate) fn group_open(ctx: &mut Context<'_>, gid: &GroupId) -> Result<bool, AppError> {
     Ok(ve_deployment::state::group(ctx, gid)?
         .is_some_and(|g| g.state == dproto::GroupState::Open as i32))
+}
+
+/// Most leases of one provider [`active_lease_count`] examines.
+pub const MAX_LEASE_SCAN: usize = 10_000;
+
+/// A provider's leases that are active or paused for funds (the provider module refuses
+/// to delete a provider while this is positive). Counts at most [`MAX_LEASE_SCAN`] leases.
+pub fn active_lease_count(
+    ctx: &mut Context<'_>,
+    provider: &ve_types::Address,
+) -> Result<u64, AppError> {
+    let prefix = [
+        crate::state_key::PROVIDER_LEASE_PREFIX,
+        provider.as_bytes().as_slice(),
+    ]
+    .concat();
+    let mut n = 0u64;
+    for (k, _) in ctx.prefix(&prefix, MAX_LEASE_SCAN)? {
+        let Some(order) = k
+            .get(prefix.len()..)
+            .and_then(crate::state_key::parse_order)
+        else {
+            continue;
+        };
+        let id = BidId {
+            order,
+            provider: *provider,
+        };
+        if let Some(l) = state::lease(ctx, &id)? {
+            if l.state != proto::LeaseState::Closed as i32 {
+                n = n.saturating_add(1);
+            }
+        }
+    }
+    Ok(n)
 }

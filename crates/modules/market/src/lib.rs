@@ -32,13 +32,13 @@ pub mod types;
 pub use error::MarketError;
 pub use genesis::MarketGenesis;
 pub use hooks::{EscrowHooksFn, Hooks};
+pub use keeper::active_lease_count;
 pub use keeper::{Keeper, Keepers};
 pub use msg_server::{
-    CloseBidHandler, CloseLeaseHandler, CreateBidHandler, CreateLeaseHandler,
-    WithdrawLeaseHandler,
+    CloseBidHandler, CloseLeaseHandler, CreateBidHandler, CreateLeaseHandler, WithdrawLeaseHandler,
 };
 pub use params::MarketParams;
-pub use providers::{satisfies, NoProviders, ProviderAttributes, ProviderDirectory};
+pub use providers::{NoProviders, ProviderDirectory};
 pub use types::{BidId, OrderId};
 
 pub use ve_proto::virtengine::market::v1 as proto;

@@ -149,7 +149,12 @@ impl MsgHandler for CreateBidHandler {
             .provider_attributes(ctx, &id.provider)?
             .ok_or_else(|| MarketError::ProviderNotFound(id.provider.to_string()))?;
         let req = spec.requirements.clone().unwrap_or_default();
-        if !self.keeper.keepers.providers.satisfies(&req, &attrs) {
+        let ok = self
+            .keeper
+            .keepers
+            .providers
+            .satisfies(ctx, &id.provider, &attrs, &req)?;
+        if !ok {
             return Err(MarketError::RequirementsNotMet(id.provider.to_string()).into());
         }
         order.bid_count = order.bid_count.saturating_add(1);
@@ -410,10 +415,12 @@ impl MsgHandler for WithdrawLeaseHandler {
         // Gate on the value actually withdrawn (the MFA module applies its threshold).
         let gross = paid.to_payee.saturating_add(paid.fee);
         let value_uve = if denom == "uve" { gross } else { 0 };
-        self.keeper
-            .keepers
-            .mfa
-            .require_mfa(ctx, &id.provider, SensitiveAction::Withdrawal, value_uve)?;
+        self.keeper.keepers.mfa.require_mfa(
+            ctx,
+            &id.provider,
+            SensitiveAction::Withdrawal,
+            value_uve,
+        )?;
         ctx.emit(message_event(&id.provider));
         Ok(MsgWithdrawLeaseResponse {
             payout: Some(proto_coin(&Coin::new(&denom, paid.to_payee))),

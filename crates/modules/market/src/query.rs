@@ -3,7 +3,9 @@
 //! walking, so a page may hold fewer than `limit` entries: follow `next_key`.
 
 use crate::proto::*;
-use crate::types::{bid_state_name, lease_state_name, order_state_name, parse_addr, BidId, OrderId};
+use crate::types::{
+    bid_state_name, lease_state_name, order_state_name, parse_addr, BidId, OrderId,
+};
 use crate::{state, state_key, MarketError};
 use prost::Message;
 use ve_module::{prefix_end, QueryContext, DEFAULT_PAGE, MAX_PAGE};
@@ -177,8 +179,12 @@ fn bid_like<T>(
                     .get(base.len()..)
                     .and_then(state_key::parse_order)
                     .ok_or_else(|| MarketError::Corrupt("provider index key".into()))?;
-                let key = [primary, state_key::order_bytes(&order).as_slice(), p.as_bytes()]
-                    .concat();
+                let key = [
+                    primary,
+                    state_key::order_bytes(&order).as_slice(),
+                    p.as_bytes(),
+                ]
+                .concat();
                 let v = ve_module::Store::get(&mut store, &key)?
                     .ok_or_else(|| MarketError::Corrupt("provider index points nowhere".into()))?;
                 Ok(keep_state(decode(&v)?))

@@ -75,7 +75,11 @@ impl OrderId {
 
 impl fmt::Display for OrderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.owner, self.dseq, self.gseq, self.oseq)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.owner, self.dseq, self.gseq, self.oseq
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command implementations for the client side (keys, tx, query, status) and for
 //! setting up a node home (init, genesis).
 
+pub mod deployment;
 pub mod encryption;
 pub mod envelope;
 pub mod escrow;
@@ -8,6 +9,7 @@ pub mod export;
 pub mod genesis;
 pub mod init;
 pub mod keys;
+pub mod market;
 pub mod mfa;
 pub mod mfa_verifier;
 pub mod output;

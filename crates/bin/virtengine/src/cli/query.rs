@@ -53,6 +53,16 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: BankQuery,
     },
+    /// Deployment module: deployments with their groups and escrow account.
+    Deployment {
+        #[command(subcommand)]
+        cmd: crate::cli::deployment::DeploymentQuery,
+    },
+    /// Market module: orders, bids, leases (filters and pagination).
+    Market {
+        #[command(subcommand)]
+        cmd: crate::cli::market::MarketQuery,
+    },
     /// Encryption module: recipient keys.
     Encryption {
         #[command(subcommand)]
@@ -119,6 +129,10 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             crate::cli::encryption::run_query(&q, url, out, addr, cmd).await
         }
         QueryCmd::Escrow { cmd } => crate::cli::escrow::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Deployment { cmd } => {
+            crate::cli::deployment::run_query(&q, url, out, addr, cmd).await
+        }
+        QueryCmd::Market { cmd } => crate::cli::market::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Mfa { cmd } => crate::cli::mfa::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Auth {
             cmd: AuthQuery::Account { address },

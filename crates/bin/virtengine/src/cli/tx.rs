@@ -35,6 +35,16 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: BankTx,
     },
+    /// Deployment module: create from an SDL file, update, close.
+    Deployment {
+        #[command(subcommand)]
+        cmd: crate::cli::deployment::DeploymentTx,
+    },
+    /// Market module: bids and leases.
+    Market {
+        #[command(subcommand)]
+        cmd: crate::cli::market::MarketTx,
+    },
     /// Encryption module: recipient keys for envelopes.
     Encryption {
         #[command(subcommand)]
@@ -142,6 +152,8 @@ pub async fn run(args: TxArgs) -> Result<()> {
         } => send(from, to, amount, common).await,
         TxCmd::Encryption { cmd } => crate::cli::encryption::run_tx(cmd).await,
         TxCmd::Escrow { cmd } => crate::cli::escrow::run_tx(cmd).await,
+        TxCmd::Deployment { cmd } => crate::cli::deployment::run_tx(cmd).await,
+        TxCmd::Market { cmd } => crate::cli::market::run_tx(cmd).await,
         TxCmd::Mfa { cmd } => crate::cli::mfa::run_tx(cmd).await,
     }
 }
