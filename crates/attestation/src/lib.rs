@@ -14,8 +14,8 @@
 
 pub mod error;
 pub mod nitro;
-pub mod simulated;
 pub mod sgx;
+pub mod simulated;
 pub mod snp;
 pub mod x509;
 

@@ -109,8 +109,9 @@ pub fn parse(doc: &[u8]) -> Result<Document> {
             "digest" => digest_ok = v == Value::Text("SHA384".into()),
             "timestamp" => {
                 d.timestamp_ms = match v {
-                    Value::Integer(i) => u64::try_from(i)
-                        .map_err(|_| malformed(P, "timestamp out of range"))?,
+                    Value::Integer(i) => {
+                        u64::try_from(i).map_err(|_| malformed(P, "timestamp out of range"))?
+                    }
                     _ => return Err(malformed(P, "timestamp is not an integer")),
                 }
             }

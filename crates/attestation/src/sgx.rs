@@ -143,7 +143,10 @@ pub fn parse(quote: &[u8]) -> Result<Quote<'_>> {
     if r.pos != quote.len() {
         return Err(malformed(P, "trailing bytes after the signature data"));
     }
-    let mut s = Reader { b: sig_data, pos: 0 };
+    let mut s = Reader {
+        b: sig_data,
+        pos: 0,
+    };
     let isv_signature = s.take(64, "ISV signature")?;
     let attestation_key = s.take(64, "attestation key")?;
     let qe_report = s.take(BODY_LEN, "QE report")?;

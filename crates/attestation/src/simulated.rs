@@ -65,7 +65,9 @@ pub fn verify(report: &[u8], anchors: &TrustAnchors) -> Result<Evidence> {
     if !anchors.allow_simulated {
         return Err(AttestationError::SimulatedNotAllowed);
     }
-    let key = anchors.simulated_key.ok_or(AttestationError::NoSimulatedKey)?;
+    let key = anchors
+        .simulated_key
+        .ok_or(AttestationError::NoSimulatedKey)?;
     let (measurement, report_data, sig) = parse(report)?;
     let vk = VerifyingKey::from_bytes(&key).map_err(|_| AttestationError::BadChain {
         platform: P,

@@ -72,7 +72,9 @@ pub fn parse(report: &[u8]) -> Result<Report<'_>> {
     if algo != 1 {
         return Err(AttestationError::Unsupported {
             platform: P,
-            reason: format!("signature algorithm {algo}; only 1 (ECDSA P-384 SHA-384) is supported"),
+            reason: format!(
+                "signature algorithm {algo}; only 1 (ECDSA P-384 SHA-384) is supported"
+            ),
         });
     }
     let signing_key = (u32_at(report, 0x48) >> 2) & 0x7;
@@ -118,7 +120,12 @@ fn vcek_hwid(der: &[u8]) -> Result<Option<Vec<u8>>> {
 }
 
 /// Verifies `report` with `chain` = [VCEK, ASK] or [VCEK, ASK, ARK] (DER) at unix time `at`.
-pub fn verify(report: &[u8], chain: &[Vec<u8>], anchors: &TrustAnchors, at: i64) -> Result<Evidence> {
+pub fn verify(
+    report: &[u8],
+    chain: &[Vec<u8>],
+    anchors: &TrustAnchors,
+    at: i64,
+) -> Result<Evidence> {
     let r = parse(report)?;
     let verified = match chain.len() {
         2 => {

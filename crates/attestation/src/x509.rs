@@ -129,7 +129,10 @@ pub fn verify_chain(
     if chain.is_empty() || chain.len() > MAX_CHAIN_LEN {
         return Err(malformed(
             platform,
-            format!("chain has {} certificates; need 1..={MAX_CHAIN_LEN}", chain.len()),
+            format!(
+                "chain has {} certificates; need 1..={MAX_CHAIN_LEN}",
+                chain.len()
+            ),
         ));
     }
     let certs = chain

@@ -3,8 +3,7 @@
 //! time inside their certificates' validity, and every tampering is refused.
 
 use ve_attestation::{
-    key_binding, nitro, sgx, simulated, snp, verify, x509, AttestationError, Platform,
-    TrustAnchors,
+    key_binding, nitro, sgx, simulated, snp, verify, x509, AttestationError, Platform, TrustAnchors,
 };
 
 const SGX_QUOTE: &[u8] = include_bytes!("../testdata/sgx_dcap_quote_v3.bin");
@@ -50,7 +49,10 @@ fn real_sgx_dcap_quote_verifies_to_its_mrenclave() {
 fn sgx_quote_with_any_flipped_byte_in_the_signed_part_is_refused() {
     // Header + report body (signed by the attestation key), then ISV signature,
     // attestation key, QE report, QE signature, QE auth data length and data.
-    let auth_len = usize::from(u16::from_le_bytes([SGX_QUOTE[436 + 576], SGX_QUOTE[437 + 576]]));
+    let auth_len = usize::from(u16::from_le_bytes([
+        SGX_QUOTE[436 + 576],
+        SGX_QUOTE[437 + 576],
+    ]));
     let end = 436 + 578 + auth_len;
     for i in (0..432).chain(436..end) {
         let mut q = SGX_QUOTE.to_vec();
@@ -93,7 +95,14 @@ fn sgx_quote_is_refused_once_its_pck_certificate_expired() {
 
 #[test]
 fn real_snp_report_verifies_with_its_vcek_chain() {
-    let e = verify(Platform::SevSnp, SNP_REPORT, &snp_chain(), &anchors(), JAN_2025).unwrap();
+    let e = verify(
+        Platform::SevSnp,
+        SNP_REPORT,
+        &snp_chain(),
+        &anchors(),
+        JAN_2025,
+    )
+    .unwrap();
     assert_eq!(e.platform, Platform::SevSnp);
     assert_eq!(e.measurement, SNP_REPORT[0x90..0xC0].to_vec());
     assert_eq!(e.measurement.len(), 48);
@@ -121,9 +130,20 @@ fn snp_report_is_refused_under_a_wrong_root_or_missing_ask() {
     let mut a = anchors();
     a.snp_arks = vec![ve_attestation::AMD_ARK_GENOA_DER.to_vec()];
     let err = verify(Platform::SevSnp, SNP_REPORT, &snp_chain(), &a, JAN_2025).unwrap_err();
-    assert_eq!(err, AttestationError::UntrustedRoot { platform: "sev-snp" });
-    let err = verify(Platform::SevSnp, SNP_REPORT, &snp_chain()[..1], &anchors(), JAN_2025)
-        .unwrap_err();
+    assert_eq!(
+        err,
+        AttestationError::UntrustedRoot {
+            platform: "sev-snp"
+        }
+    );
+    let err = verify(
+        Platform::SevSnp,
+        SNP_REPORT,
+        &snp_chain()[..1],
+        &anchors(),
+        JAN_2025,
+    )
+    .unwrap_err();
     assert!(matches!(err, AttestationError::Malformed { .. }), "{err}");
     // A chain whose "ASK" is the ARK itself does not sign the VCEK.
     let bad = vec![SNP_VCEK.to_vec(), snp_chain()[2].clone()];
@@ -132,7 +152,14 @@ fn snp_report_is_refused_under_a_wrong_root_or_missing_ask() {
 
 #[test]
 fn snp_report_is_refused_once_its_vcek_expired() {
-    let err = verify(Platform::SevSnp, SNP_REPORT, &snp_chain(), &anchors(), JAN_2031).unwrap_err();
+    let err = verify(
+        Platform::SevSnp,
+        SNP_REPORT,
+        &snp_chain(),
+        &anchors(),
+        JAN_2031,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, AttestationError::CertificateExpired { index: 0, .. }),
         "{err}"
@@ -146,7 +173,12 @@ fn real_nitro_document_verifies_to_its_pcr0() {
     assert_eq!(d.module_id, "i-0bee92034f3d60691-enc01943c5eaab3ad6a");
     assert_eq!(d.pcrs.len(), 16);
     // PCR 0-4 set (image, kernel, application, IAM role, instance), the rest zero.
-    let set: Vec<u64> = d.pcrs.iter().filter(|(_, v)| v.iter().any(|b| *b != 0)).map(|(i, _)| *i).collect();
+    let set: Vec<u64> = d
+        .pcrs
+        .iter()
+        .filter(|(_, v)| v.iter().any(|b| *b != 0))
+        .map(|(i, _)| *i)
+        .collect();
     assert_eq!(set, vec![0, 1, 2, 3, 4]);
     assert_eq!(e.measurement, d.pcrs[0].1);
     assert_eq!(e.measurement.len(), 48);
@@ -185,8 +217,18 @@ fn nitro_document_is_refused_under_a_wrong_root_and_after_expiry() {
         verify(Platform::Nitro, NITRO_DOC, &[], &a, NITRO_AT).unwrap_err(),
         AttestationError::UntrustedRoot { platform: "nitro" }
     );
-    let err = verify(Platform::Nitro, NITRO_DOC, &[], &anchors(), NITRO_AT + 86_400).unwrap_err();
-    assert!(matches!(err, AttestationError::CertificateExpired { .. }), "{err}");
+    let err = verify(
+        Platform::Nitro,
+        NITRO_DOC,
+        &[],
+        &anchors(),
+        NITRO_AT + 86_400,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, AttestationError::CertificateExpired { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -222,7 +264,10 @@ fn simulated_report_verifies_only_when_allowed_and_with_the_platform_key() {
     for i in 0..simulated::REPORT_LEN {
         let mut t = r.clone();
         t[i] ^= 0x80;
-        assert!(verify(Platform::Simulated, &t, &[], &allowed, 0).is_err(), "byte {i}");
+        assert!(
+            verify(Platform::Simulated, &t, &[], &allowed, 0).is_err(),
+            "byte {i}"
+        );
     }
 }
 
