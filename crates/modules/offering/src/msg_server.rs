@@ -349,10 +349,11 @@ impl MsgHandler for OrderOfferingHandler {
             .ok_or_else(|| OfferingError::Corrupt("offering min_tier".into()))?;
         self.gates.identity.require_tier(ctx, &tenant, min)?;
         if o.require_mfa {
-            let value_uve = if deposit.denom == "uve" { deposit.amount } else { 0 };
+            // The offering demands a session for every order, so no value threshold may
+            // waive it: ask as for the highest value.
             self.gates
                 .mfa
-                .require_mfa(ctx, &tenant, SensitiveAction::HighValueOrder, value_uve)?;
+                .require_mfa(ctx, &tenant, SensitiveAction::HighValueOrder, u128::MAX)?;
         }
         let dseq = if msg.dseq == 0 { ctx.block().height } else { msg.dseq };
         let req = deployment_for(&o, &tenant, dseq, msg.units, deposit, msg.manifest_hash.clone());
