@@ -5,6 +5,7 @@
 //! Never runs inside consensus, so it may block on the network and read the clock;
 //! it still returns typed errors instead of panicking, because daemons embed it.
 
+pub mod capture;
 pub mod client;
 pub mod keyring;
 pub mod query;

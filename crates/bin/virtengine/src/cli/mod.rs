@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod escrow;
 pub mod export;
 pub mod genesis;
+pub mod identity;
 pub mod init;
 pub mod keys;
 pub mod market;

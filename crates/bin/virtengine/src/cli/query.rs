@@ -78,6 +78,11 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: crate::cli::mfa::MfaQuery,
     },
+    /// Identity (VEID): records, scopes, scores, pending verification requests.
+    Identity {
+        #[command(subcommand)]
+        cmd: crate::cli::identity::IdentityQuery,
+    },
     /// A committed transaction by hash.
     #[command(
         after_help = "Example:\n  virtengine query tx 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
@@ -129,11 +134,14 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             crate::cli::encryption::run_query(&q, url, out, addr, cmd).await
         }
         QueryCmd::Escrow { cmd } => crate::cli::escrow::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Mfa { cmd } => crate::cli::mfa::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Deployment { cmd } => {
             crate::cli::deployment::run_query(&q, url, out, addr, cmd).await
         }
         QueryCmd::Market { cmd } => crate::cli::market::run_query(&q, url, out, addr, cmd).await,
-        QueryCmd::Mfa { cmd } => crate::cli::mfa::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Identity { cmd } => {
+            crate::cli::identity::run_query(&q, url, out, addr, cmd).await
+        }
         QueryCmd::Auth {
             cmd: AuthQuery::Account { address },
         } => {

@@ -60,6 +60,11 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: crate::cli::mfa::MfaTx,
     },
+    /// Identity (VEID): upload an ID document and a selfie, request verification.
+    Identity {
+        #[command(subcommand)]
+        cmd: crate::cli::identity::IdentityTx,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,9 +157,10 @@ pub async fn run(args: TxArgs) -> Result<()> {
         } => send(from, to, amount, common).await,
         TxCmd::Encryption { cmd } => crate::cli::encryption::run_tx(cmd).await,
         TxCmd::Escrow { cmd } => crate::cli::escrow::run_tx(cmd).await,
+        TxCmd::Mfa { cmd } => crate::cli::mfa::run_tx(cmd).await,
         TxCmd::Deployment { cmd } => crate::cli::deployment::run_tx(cmd).await,
         TxCmd::Market { cmd } => crate::cli::market::run_tx(cmd).await,
-        TxCmd::Mfa { cmd } => crate::cli::mfa::run_tx(cmd).await,
+        TxCmd::Identity { cmd } => crate::cli::identity::run_tx(cmd).await,
     }
 }
 
@@ -359,7 +365,7 @@ fn report_if(print: bool, output: OutputFormat, r: &TxOutput, failure: &str) -> 
 }
 
 /// The fee for `gas`: --fees as given, else gas x (--gas-prices or the default price).
-fn fee_for(c: &TxCommon, gas: u64) -> Result<Vec<Coin>> {
+pub(crate) fn fee_for(c: &TxCommon, gas: u64) -> Result<Vec<Coin>> {
     let fee: Coins = match (&c.fees, &c.gas_prices) {
         (Some(f), _) => f
             .parse()
@@ -412,7 +418,7 @@ fn fee_from_price(price: &str, gas: u64) -> Result<Coins> {
 }
 
 /// `"1.3"` → `(13, 10)`: a non-negative decimal as a fraction, exactly.
-fn parse_decimal(s: &str) -> Result<(u128, u128)> {
+pub(crate) fn parse_decimal(s: &str) -> Result<(u128, u128)> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if int.is_empty() && frac.is_empty()
         || !int.chars().all(|c| c.is_ascii_digit())

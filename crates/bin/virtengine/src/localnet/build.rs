@@ -5,11 +5,15 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use ve_client::capture::ClientKey;
 use ve_client::{Backend, Keyring};
+use ve_crypto::envelope::RecipientSecretKey;
 use ve_types::Coins;
 
 use super::{
-    Account, BuildArgs, Manifest, NodeEntry, ACCOUNTS, ACCOUNT_BALANCE, CHAIN_ID, NODE_PORT_STRIDE,
+    Account, BuildArgs, IdentityRecipient, Manifest, NodeEntry, VeidSetup, ACCOUNTS,
+    ACCOUNT_BALANCE, CAPTURE_CLIENT_ID, CAPTURE_CLIENT_KEY_FILE, CHAIN_ID,
+    IDENTITY_RECIPIENT_STANDIN_FILE, NODE_PORT_STRIDE,
 };
 use crate::cli::init::{init_node, InitParams};
 use crate::config::Ports;
@@ -132,6 +136,24 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
             mnemonic: phrase.to_string(),
         });
     }
+    let operator = accounts
+        .iter()
+        .find(|a| a.name == "operator")
+        .context("no operator test account")?
+        .address
+        .parse::<ve_types::Address>()
+        .map_err(|e| anyhow::anyhow!("operator address: {e}"))?;
+    let veid = veid_setup(home, &homes, &nodes, &mut state, operator)?;
+    // The MFA verifier service beside the validators (its key in the mfa genesis); the
+    // `operator` test account administers the localnet (a roles genesis account).
+    let node0_rpc = nodes.first().map(|(n, _)| n.rpc.clone()).context("no nodes")?;
+    let admin = accounts
+        .iter()
+        .find(|a| a.name == "operator")
+        .map(|a| a.address.parse::<ve_types::Address>())
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("operator address: {e}"))?;
+    super::mfa::setup(home, &mut state, args.port_offset, &node0_rpc, CHAIN_ID, admin)?;
     genesis.set_app_state(&state)?;
     genesis
         .validate()
@@ -168,10 +190,95 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
     let manifest = Manifest {
         chain_id: CHAIN_ID.into(),
         nodes: nodes.into_iter().map(|(n, _)| n).collect(),
+        veid: Some(veid),
     };
     write_json(&super::manifest_path(home), &manifest)?;
     write_json(&home.join("accounts.json"), &accounts)?;
     Ok(manifest)
+}
+
+/// VEID on a localnet: one approved test capture client (config genesis; its key in
+/// `<home>/capture-client.key`) and the identity recipient set. Until the enclave service
+/// of issue 5 exists, each validator gets an X25519 key generated here as a STAND-IN for
+/// its enclave key: registered in the encryption module (owned by the `operator` test
+/// account), listed in identity's `recipient_fingerprints`, and its secret written to
+/// `<node home>/identity-recipient.STANDIN-for-enclave-key.key`.
+fn veid_setup(
+    home: &Path,
+    homes: &[NodeHome],
+    nodes: &[(NodeEntry, Ports)],
+    state: &mut ve_app::AppGenesis,
+    operator: ve_types::Address,
+) -> Result<VeidSetup> {
+    let client = ClientKey::generate_ed25519(CAPTURE_CLIENT_ID);
+    let client_file = home.join(CAPTURE_CLIENT_KEY_FILE);
+    client
+        .save(
+            &client_file,
+            "approved VEID capture client of this localnet (test only): registered in the config module's genesis",
+        )
+        .context("writing the localnet capture client key")?;
+    state.config.clients.push(ve_config::GenesisClient {
+        client_id: CAPTURE_CLIENT_ID.into(),
+        name: "Localnet test capture client".into(),
+        description: "virtengine CLI capture client of a localnet; its key is in the localnet home"
+            .into(),
+        key_type: client.key_type().into(),
+        public_key: client.public_key_hex(),
+        min_version: String::new(),
+        max_version: String::new(),
+        allowed_scopes: vec![],
+    });
+
+    let mut recipients = Vec::new();
+    for (h, (n, _)) in homes.iter().zip(nodes) {
+        let secret = RecipientSecretKey::generate(&mut rand_core::OsRng); // allowed: localnet setup runs outside consensus
+        let public = secret.public_key();
+        let path = h.root.join(IDENTITY_RECIPIENT_STANDIN_FILE);
+        write_secret(&path, &format!("{}\n", hex::encode(*secret.to_bytes())))?;
+        state.encryption.keys.push(ve_encryption::GenesisKey {
+            address: operator,
+            public_key: public.to_hex(),
+            algorithm_id: String::new(),
+            label: format!(
+                "identity recipient of {} (STAND-IN for its issue-5 enclave key)",
+                n.name
+            ),
+        });
+        recipients.push(IdentityRecipient {
+            node: n.name.clone(),
+            fingerprint: public.fingerprint(),
+            public_key: public.to_hex(),
+            standin_key_file: path,
+        });
+    }
+    // All stand-in keys belong to one account: make room for one per validator.
+    let owned = u32::try_from(recipients.len()).unwrap_or(u32::MAX);
+    if state.encryption.params.max_keys_per_account < owned {
+        state.encryption.params.max_keys_per_account = owned;
+    }
+    state.identity.params.recipient_fingerprints =
+        recipients.iter().map(|r| r.fingerprint.clone()).collect();
+    Ok(VeidSetup {
+        capture_client_id: CAPTURE_CLIENT_ID.into(),
+        capture_client_key: client_file,
+        capture_client_public_key: client.public_key_hex(),
+        identity_recipients: recipients,
+    })
+}
+
+/// Creates `path` with mode 0600 and writes `text`.
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let text = zeroize::Zeroizing::new(text.to_string());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `p2p.laddr = tcp://0.0.0.0:<port>`: the node is dialled at its own address.

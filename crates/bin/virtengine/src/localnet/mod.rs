@@ -8,9 +8,16 @@
 //! <home>/keyring-test/       the same accounts as keys (`virtengine keys list`)
 //! <home>/localnet.pids       "node<i> <pid>" per running node
 //! <home>/node<i>/            a full node home (see `virtengine init`), logs in node<i>/logs/
+//! <home>/capture-client.key  the approved VEID test capture client (JSON: id, Ed25519 key),
+//!                            registered in the config module's genesis
+//! <home>/node<i>/identity-recipient.STANDIN-for-enclave-key.key
+//!                            node i's X25519 identity recipient key (64 hex): a STAND-IN
+//!                            for the enclave key of issue 5, registered in the encryption
+//!                            module and listed in identity's recipient_fingerprints
 //! ```
 
 mod build;
+pub mod mfa;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +41,12 @@ pub const ACCOUNTS: [&str; 5] = ["alice", "bob", "charlie", "provider", "operato
 pub const ACCOUNT_BALANCE: &str = "1000000000000uve";
 /// Port distance between consecutive nodes.
 pub const NODE_PORT_STRIDE: u16 = 100;
+/// The approved VEID test capture client: key file in the localnet home, and its id.
+pub const CAPTURE_CLIENT_KEY_FILE: &str = "capture-client.key";
+pub const CAPTURE_CLIENT_ID: &str = "localnet-capture";
+/// Each validator's identity recipient key (in its node home): a stand-in for the enclave
+/// encryption key of issue 5, until the enclave service exists.
+pub const IDENTITY_RECIPIENT_STANDIN_FILE: &str = "identity-recipient.STANDIN-for-enclave-key.key";
 
 #[derive(Debug, Args)]
 pub struct LocalnetArgs {
@@ -90,6 +103,10 @@ pub struct StartArgs {
     /// Seconds to wait for the first block.
     #[arg(long, default_value_t = 90)]
     pub ready_timeout: u64,
+    /// SMTP relay (`smtp://host:port`) the localnet's MFA verifier sends email codes
+    /// through; without it email factors cannot be answered.
+    #[arg(long)]
+    pub mfa_smtp: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -127,6 +144,28 @@ pub struct BuildArgs {
 pub struct Manifest {
     pub chain_id: String,
     pub nodes: Vec<NodeEntry>,
+    /// VEID test setup (absent in localnets built before it existed).
+    #[serde(default)]
+    pub veid: Option<VeidSetup>,
+}
+
+/// The approved test capture client and the identity recipient set of a localnet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VeidSetup {
+    pub capture_client_id: String,
+    pub capture_client_key: PathBuf,
+    pub capture_client_public_key: String,
+    /// One per validator: stand-ins for the enclave keys of issue 5.
+    pub identity_recipients: Vec<IdentityRecipient>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentityRecipient {
+    pub node: String,
+    pub fingerprint: String,
+    pub public_key: String,
+    /// The secret key file (64 hex characters, mode 0600).
+    pub standin_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

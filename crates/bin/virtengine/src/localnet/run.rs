@@ -41,6 +41,15 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         build::build(home, &args.build, &[])?
     };
     check_ports_free(&manifest)?;
+    let verifier = super::mfa::load(home)?;
+    if let Some(port) = verifier.as_ref().and_then(|v| v.port()) {
+        if TcpListener::bind(("127.0.0.1", port)).is_err() {
+            bail!(
+                "port {port} (MFA verifier) is already in use: is another localnet running? \
+                 Stop it (`virtengine localnet stop`) or use --port-offset"
+            );
+        }
+    }
 
     let exe = std::env::current_exe().context("locating the virtengine executable")?;
     let mut children: Vec<(String, Child)> = Vec::new();
@@ -64,6 +73,16 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         );
         children.push((n.name.clone(), child));
     }
+    if let Some(v) = &verifier {
+        let child = super::mfa::spawn(&exe, v, args.mfa_smtp.as_deref(), args.log_format)?;
+        println!(
+            "started {} (pid {}), log {}",
+            super::mfa::PROCESS_NAME,
+            child.id().unwrap_or(0),
+            v.log().display()
+        );
+        children.push((super::mfa::PROCESS_NAME.to_string(), child));
+    }
     write_pids(home, &children)?;
 
     if let Err(e) = wait_ready(
@@ -77,7 +96,31 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         let _ = std::fs::remove_file(pids_path(home));
         return Err(e);
     }
+    if let Some(v) = &verifier {
+        let listening = match children
+            .iter_mut()
+            .find(|(n, _)| n == super::mfa::PROCESS_NAME)
+        {
+            Some((_, c)) => super::mfa::wait_listening(v, c, Duration::from_secs(30)).await,
+            None => Ok(()),
+        };
+        if let Err(e) = listening {
+            stop_all(&mut children).await;
+            let _ = std::fs::remove_file(pids_path(home));
+            return Err(e);
+        }
+    }
     print_ready(home, &manifest);
+    if let Some(v) = &verifier {
+        println!(
+            "  MFA verifier:   {} (key {}, email {}; stand-in for the enclave service), log {}",
+            v.url,
+            v.key_id,
+            if args.mfa_smtp.is_some() { "on" } else { "off: --mfa-smtp" },
+            v.log().display()
+        );
+        println!();
+    }
 
     if args.detach {
         println!(
