@@ -261,3 +261,43 @@ pub fn is_authority(
     }
     roles.has_role(ctx, addr, ve_module::gate::Role::Administrator)
 }
+
+/// The signing view of one validator's active enclave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveEnclave {
+    pub ed25519_public_key: [u8; 32],
+    /// The key rotated out, while `height < previous_keys_valid_until`.
+    pub previous_ed25519_public_key: Option<[u8; 32]>,
+    pub measurement: Vec<u8>,
+    pub platform: i32,
+}
+
+/// `validator`'s enclave if it is active at `height` (what a vote-extension verifier
+/// needs: the key(s) its results must be signed with, and the measurement to compare).
+pub fn enclave_of(
+    store: &mut impl Store,
+    height: u64,
+    validator: &Address,
+) -> Result<Option<ActiveEnclave>, AppError> {
+    let Some(id) = state::identity(store, validator)? else {
+        return Ok(None);
+    };
+    let params = state::params(store)?;
+    if !is_active(store, &params, &id, height)? {
+        return Ok(None);
+    }
+    let key = |k: &[u8]| <[u8; 32]>::try_from(k).ok();
+    let current = key(&id.ed25519_public_key)
+        .ok_or_else(|| EnclaveError::Corrupt("stored Ed25519 key is not 32 bytes".into()))?;
+    let previous = if height < id.previous_keys_valid_until {
+        key(&id.previous_ed25519_public_key)
+    } else {
+        None
+    };
+    Ok(Some(ActiveEnclave {
+        ed25519_public_key: current,
+        previous_ed25519_public_key: previous,
+        measurement: id.measurement,
+        platform: id.platform,
+    }))
+}
