@@ -34,6 +34,7 @@ pub struct AppGenesis {
     pub escrow: EscrowGenesis,
     pub deployment: DeploymentGenesis,
     pub market: MarketGenesis,
+    pub enclave: ve_enclave_registry::EnclaveGenesis,
     pub provider: ve_provider::ProviderGenesis,
     pub audit: ve_audit::AuditGenesis,
     pub cert: ve_cert::CertGenesis,
@@ -74,6 +75,7 @@ impl AppGenesis {
         self.validate_escrow()?;
         self.deployment.validate().map_err(|e| e.to_string())?;
         self.market.validate().map_err(|e| e.to_string())?;
+        self.enclave.validate().map_err(|e| e.to_string())?;
         self.validate_marketplace_catalogue()?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {

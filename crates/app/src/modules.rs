@@ -33,6 +33,7 @@ pub(crate) fn router() -> Result<Router, String> {
     add_identity_routes(&mut r)?;
     add_escrow_routes(&mut r)?;
     add_marketplace_routes(&mut r)?;
+    add_enclave_routes(&mut r)?;
     add_catalogue_routes(&mut r)?;
     Ok(r)
 }
@@ -51,6 +52,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     init_escrow_genesis(store, genesis)?;
     ve_deployment::genesis::init_genesis(store, &genesis.deployment)?;
     ve_market::genesis::init_genesis(store, &genesis.market)?;
+    ve_enclave_registry::genesis::init_genesis(store, &genesis.enclave)?;
     init_catalogue_genesis(store, genesis)?;
     Ok(())
 }
@@ -98,6 +100,9 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = ve_deployment::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_enclave_registry::query::route(ctx, path, data) {
         return r;
     }
     if let Some(r) = ve_market::query::route(ctx, path, data) {
@@ -574,4 +579,26 @@ fn route_catalogue_query(
         .or_else(|| ve_audit::query::route(ctx, path, data))
         .or_else(|| ve_cert::query::route(ctx, path, data))
         .or_else(|| ve_offering::query::route(ctx, path, data))
+}
+
+// --- enclave registry -----------------------------------------------------------------
+
+/// enclave: validators register attested enclaves; the allow-list and params are changed
+/// by the gov module account or an administrator (the roles gate).
+fn add_enclave_routes(r: &mut Router) -> Result<(), String> {
+    let authority = ve_enclave_registry::Authority {
+        gov: gov_address(),
+        roles: identity_role_gate(),
+    };
+    r.add(ve_enclave_registry::RegisterEnclaveIdentityHandler)?;
+    r.add(ve_enclave_registry::ReattestHandler)?;
+    r.add(ve_enclave_registry::RotateEnclaveKeysHandler)?;
+    r.add(ve_enclave_registry::AddMeasurementHandler {
+        authority: authority.clone(),
+    })?;
+    r.add(ve_enclave_registry::RevokeMeasurementHandler {
+        authority: authority.clone(),
+    })?;
+    r.add(ve_enclave_registry::UpdateParamsHandler { authority })?;
+    Ok(())
 }
