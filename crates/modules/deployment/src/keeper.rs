@@ -275,7 +275,7 @@ impl Keeper {
         active_deployment(ctx, &id.deployment())?;
         let mut g = group_or_err(ctx, id)?;
         if g.state == proto::GroupState::Closed as i32 {
-            return Err(wrong_state(&g, id, "closing").into());
+            return Err(wrong_state(&g, id, "closing"));
         }
         set_group_state(ctx, &mut g, proto::GroupState::Closed)?;
         ctx.emit(events::group(events::GROUP_CLOSED, id));
