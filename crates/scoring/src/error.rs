@@ -9,7 +9,11 @@ pub enum ScoringError {
     #[error("{what} image could not be decoded ({reason}): supply a PNG or JPEG")]
     Decode { what: &'static str, reason: String },
     #[error("{what} image is {width}x{height}: each side must be between 1 and 8192 pixels")]
-    ImageSize { what: &'static str, width: u32, height: u32 },
+    ImageSize {
+        what: &'static str,
+        width: u32,
+        height: u32,
+    },
     #[error("model {path} could not be loaded ({reason}): regenerate the model set with `make -C ml all`")]
     ModelLoad { path: String, reason: String },
     #[error("model set in {dir} is invalid: {reason}")]

@@ -44,6 +44,9 @@ pub struct Face {
     pub iod: f32,
 }
 
+/// (score, centre, size, right eye, left eye) in source pixels.
+type Detection = (f32, (f32, f32), (f32, f32), (f32, f32), (f32, f32));
+
 #[derive(Debug)]
 pub struct FaceModels {
     detector: OnnxModel,
@@ -71,30 +74,35 @@ impl FaceModels {
                 }
             }
         }
-        Ok(FaceModels { detector, landmarks, anchors })
+        Ok(FaceModels {
+            detector,
+            landmarks,
+            anchors,
+        })
     }
 
     /// Run the detector on the square window (`x0`, `y0`, `side`) of `img` (outside = black).
     /// Returns (score, centre, size, right eye, left eye) of the best anchor in source pixels.
-    #[allow(clippy::type_complexity)]
     fn detect_window(
         &self,
         img: &Rgb,
         x0: f32,
         y0: f32,
         side: f32,
-    ) -> Result<(f32, (f32, f32), (f32, f32), (f32, f32), (f32, f32)), ScoringError> {
+    ) -> Result<Detection, ScoringError> {
         let s = side / DET_SIDE as f32;
         let mut input = vec![-1.0f32; 3 * DET_SIDE * DET_SIDE];
         for v in 0..DET_SIDE {
             for u in 0..DET_SIDE {
                 let x = x0 + (u as f32 + 0.5) * s - 0.5;
                 let y = y0 + (v as f32 + 0.5) * s - 0.5;
-                if x < -0.5 || y < -0.5 || x > img.width as f32 - 0.5 || y > img.height as f32 - 0.5 {
+                if x < -0.5 || y < -0.5 || x > img.width as f32 - 0.5 || y > img.height as f32 - 0.5
+                {
                     continue;
                 }
                 for c in 0..3 {
-                    input[c * DET_SIDE * DET_SIDE + v * DET_SIDE + u] = img.sample(x, y, c) / 127.5 - 1.0;
+                    input[c * DET_SIDE * DET_SIDE + v * DET_SIDE + u] =
+                        img.sample(x, y, c) / 127.5 - 1.0;
                 }
             }
         }
@@ -131,20 +139,30 @@ impl FaceModels {
             let side = long * frac;
             for j in 0..n {
                 for i in 0..n {
-                    let x0 = if n > 1 { (w - side) * i as f32 / (n - 1) as f32 } else { 0.0 };
-                    let y0 = if n > 1 { (h - side).max(0.0) * j as f32 / (n - 1) as f32 } else { 0.0 };
+                    let x0 = if n > 1 {
+                        (w - side) * i as f32 / (n - 1) as f32
+                    } else {
+                        0.0
+                    };
+                    let y0 = if n > 1 {
+                        (h - side).max(0.0) * j as f32 / (n - 1) as f32
+                    } else {
+                        0.0
+                    };
                     windows.push((x0, y0, side));
                 }
             }
         }
-        let mut best: Option<(f32, (f32, f32), (f32, f32), (f32, f32), (f32, f32))> = None;
+        let mut best: Option<Detection> = None;
         for (x0, y0, side) in windows {
             let d = self.detect_window(img, x0, y0, side)?;
             if best.as_ref().is_none_or(|b| d.0 > b.0) {
                 best = Some(d);
             }
         }
-        let Some((det_score, (cx, cy), (bw, bh), e0, e1)) = best else { return Ok(None) };
+        let Some((det_score, (cx, cy), (bw, bh), e0, e1)) = best else {
+            return Ok(None);
+        };
         if det_score < DETECT_THRESHOLD {
             return Ok(None);
         }
@@ -159,10 +177,15 @@ impl FaceModels {
             (Some(m), Some(f)) if m.len() == 468 * 3 && !f.is_empty() => (m, f[0]),
             _ => return Err(ScoringError::Internal("landmark output shape")),
         };
-        let pts: Vec<(f32, f32)> = (0..468).map(|i| crop.apply(mesh[i * 3], mesh[i * 3 + 1])).collect();
+        let pts: Vec<(f32, f32)> = (0..468)
+            .map(|i| crop.apply(mesh[i * 3], mesh[i * 3 + 1]))
+            .collect();
         let mean = |idx: &[usize]| {
             let n = idx.len() as f32;
-            (idx.iter().map(|&i| pts[i].0).sum::<f32>() / n, idx.iter().map(|&i| pts[i].1).sum::<f32>() / n)
+            (
+                idx.iter().map(|&i| pts[i].0).sum::<f32>() / n,
+                idx.iter().map(|&i| pts[i].1).sum::<f32>() / n,
+            )
         };
         let re = mean(&R_EYE);
         let le = mean(&L_EYE);
@@ -181,7 +204,14 @@ impl FaceModels {
         let b = -sin * sc;
         let c = sin * sc;
         let d = cos * sc;
-        let align = Affine { a, b, c, d, tx: mid.0 - a * 32.0 - b * 24.0, ty: mid.1 - c * 32.0 - d * 24.0 };
+        let align = Affine {
+            a,
+            b,
+            c,
+            d,
+            tx: mid.0 - a * 32.0 - b * 24.0,
+            ty: mid.1 - c * 32.0 - d * 24.0,
+        };
         let gray = img.to_gray_region(&align, ALIGN_SIDE);
         let texture = lbp_descriptor(&gray);
 
@@ -194,7 +224,14 @@ impl FaceModels {
             geometry.push((cos * px + sin * py) / iod);
             geometry.push((-sin * px + cos * py) / iod);
         }
-        let face = Face { score: det_score, mesh_score: sigmoid(flag), bbox, texture, geometry, iod };
+        let face = Face {
+            score: det_score,
+            mesh_score: sigmoid(flag),
+            bbox,
+            texture,
+            geometry,
+            iod,
+        };
         Ok(Some((face, det_score)))
     }
 }
@@ -207,10 +244,18 @@ impl Rgb {
             for u in 0..side {
                 let (x, y) = map.apply(u as f32 + 0.5, v as f32 + 0.5);
                 let (x, y) = (x - 0.5, y - 0.5);
-                data.push(0.299 * self.sample(x, y, 0) + 0.587 * self.sample(x, y, 1) + 0.114 * self.sample(x, y, 2));
+                data.push(
+                    0.299 * self.sample(x, y, 0)
+                        + 0.587 * self.sample(x, y, 1)
+                        + 0.114 * self.sample(x, y, 2),
+                );
             }
         }
-        Gray { width: side, height: side, data }
+        Gray {
+            width: side,
+            height: side,
+            data,
+        }
     }
 }
 
@@ -218,7 +263,7 @@ impl Rgb {
 fn lbp_bin_table() -> [u8; 256] {
     let mut t = [58u8; 256];
     let mut next = 0u8;
-    for code in 0..256usize {
+    for (code, slot) in t.iter_mut().enumerate() {
         let mut transitions = 0;
         for i in 0..8 {
             let a = (code >> i) & 1;
@@ -228,7 +273,7 @@ fn lbp_bin_table() -> [u8; 256] {
             }
         }
         if transitions <= 2 {
-            t[code] = next;
+            *slot = next;
             next += 1;
         }
     }
@@ -241,7 +286,16 @@ pub fn lbp_descriptor(g: &Gray) -> Vec<f32> {
     let table = lbp_bin_table();
     let mut hist = vec![0.0f32; GRID * GRID * LBP_BINS];
     let inner = g.width - 2;
-    const OFF: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0)];
+    const OFF: [(i32, i32); 8] = [
+        (-1, -1),
+        (0, -1),
+        (1, -1),
+        (1, 0),
+        (1, 1),
+        (0, 1),
+        (-1, 1),
+        (-1, 0),
+    ];
     for y in 1..g.height - 1 {
         for x in 1..g.width - 1 {
             let c = g.px(x, y);
@@ -276,7 +330,12 @@ pub fn lbp_descriptor(g: &Gray) -> Vec<f32> {
 
 /// Cosine similarity of two L2-normalised texture descriptors.
 pub fn texture_similarity(a: &Face, b: &Face) -> f32 {
-    a.texture.iter().zip(&b.texture).map(|(x, y)| x * y).sum::<f32>().clamp(-1.0, 1.0)
+    a.texture
+        .iter()
+        .zip(&b.texture)
+        .map(|(x, y)| x * y)
+        .sum::<f32>()
+        .clamp(-1.0, 1.0)
 }
 
 /// RMS distance (inter-ocular units) between the aligned landmark sets.

@@ -98,7 +98,10 @@ impl Extraction {
 
     /// Model input: the quantized integers scaled back to f32.
     pub fn model_input(&self) -> Vec<f32> {
-        self.quantized.iter().map(|q| *q as f32 / QUANT_SCALE as f32).collect()
+        self.quantized
+            .iter()
+            .map(|q| *q as f32 / QUANT_SCALE as f32)
+            .collect()
     }
 }
 
@@ -106,7 +109,9 @@ pub fn quantize(x: f32) -> i32 {
     if !x.is_finite() {
         return 0;
     }
-    (f64::from(x) * f64::from(QUANT_SCALE)).round().clamp(-1e9, 1e9) as i32
+    (f64::from(x) * f64::from(QUANT_SCALE))
+        .round()
+        .clamp(-1e9, 1e9) as i32
 }
 
 /// Feature extractor: face models + deterministic image measurements + Tesseract OCR.
@@ -117,7 +122,9 @@ pub struct Extractor {
 
 impl Extractor {
     pub fn load(dir: &Path) -> Result<Self, ScoringError> {
-        Ok(Extractor { faces: FaceModels::load(dir)? })
+        Ok(Extractor {
+            faces: FaceModels::load(dir)?,
+        })
     }
 
     pub fn extract(&self, input: &ScoringInput<'_>) -> Result<Extraction, ScoringError> {
@@ -134,7 +141,14 @@ impl Extractor {
         let selfie_gray = selfie_work.to_gray();
         let selfie_quality = quality::measure(&selfie_gray);
         let ratio = selfie_work.width as f32 / selfie.width as f32;
-        let sbox = selfie_face.as_ref().map(|f| (f.bbox.0 * ratio, f.bbox.1 * ratio, f.bbox.2 * ratio, f.bbox.3 * ratio));
+        let sbox = selfie_face.as_ref().map(|f| {
+            (
+                f.bbox.0 * ratio,
+                f.bbox.1 * ratio,
+                f.bbox.2 * ratio,
+                f.bbox.3 * ratio,
+            )
+        });
         let liveness = quality::liveness(&selfie_work, &selfie_gray, sbox);
 
         let tsv = ocr::run_tesseract(&doc.to_gray())?;
@@ -153,12 +167,16 @@ impl Extractor {
         };
         f.push(sim);
         f.push(geo);
-        for q in [&doc_quality] {
-            f.extend([q.sharpness, q.brightness, q.contrast, q.noise, q.skew]);
-        }
+        let q = &doc_quality;
+        f.extend([q.sharpness, q.brightness, q.contrast, q.noise, q.skew]);
         let q = &selfie_quality;
         f.extend([q.sharpness, q.brightness, q.contrast, q.noise]);
-        f.extend([liveness.moire, liveness.saturation, liveness.glare, liveness.face_texture]);
+        f.extend([
+            liveness.moire,
+            liveness.saturation,
+            liveness.glare,
+            liveness.face_texture,
+        ]);
         let area = selfie_face.as_ref().map_or(0.0, |x| {
             let (x0, y0, x1, y1) = x.bbox;
             ((x1 - x0) * (y1 - y0) / (selfie.width * selfie.height) as f32).clamp(0.0, 1.0)
@@ -168,17 +186,26 @@ impl Extractor {
             f.push(ocr.fields.get(name).map_or(0.0, |x| x.confidence));
         }
         for name in FIELDS {
-            f.push(ocr.fields.get(name).map_or(0.0, |x| if x.valid { 1.0 } else { 0.0 }));
+            f.push(
+                ocr.fields
+                    .get(name)
+                    .map_or(0.0, |x| if x.valid { 1.0 } else { 0.0 }),
+            );
         }
         f.push(ocr.fields.len() as f32 / FIELDS.len() as f32);
         f.push(if ocr.expired { 1.0 } else { 0.0 });
         let claims = input.claimed_name.is_some() || input.claimed_date_of_birth.is_some();
         f.push(if claims { 1.0 } else { 0.0 });
-        let claim_name_match =
-            input.claimed_name.map(|c| ocr.fields.get("name").map_or(0.0, |o| ocr::similarity(c, &o.value)));
-        let claim_dob_match = input
-            .claimed_date_of_birth
-            .map(|c| ocr.fields.get("date_of_birth").map_or(0.0, |o| ocr::similarity(c, &o.value)));
+        let claim_name_match = input.claimed_name.map(|c| {
+            ocr.fields
+                .get("name")
+                .map_or(0.0, |o| ocr::similarity(c, &o.value))
+        });
+        let claim_dob_match = input.claimed_date_of_birth.map(|c| {
+            ocr.fields
+                .get("date_of_birth")
+                .map_or(0.0, |o| ocr::similarity(c, &o.value))
+        });
         // unclaimed fields count as matching so the model sees "no contradiction"
         f.push(claim_name_match.unwrap_or(1.0));
         f.push(claim_dob_match.unwrap_or(1.0));

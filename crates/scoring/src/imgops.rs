@@ -31,15 +31,29 @@ impl Rgb {
         if bytes.is_empty() {
             return Err(ScoringError::EmptyImage(what));
         }
-        let img = image::load_from_memory(bytes)
-            .map_err(|e| ScoringError::Decode { what, reason: e.to_string() })?;
-        if img.width() == 0 || img.height() == 0 || img.width() > MAX_SIDE || img.height() > MAX_SIDE {
-            return Err(ScoringError::ImageSize { what, width: img.width(), height: img.height() });
+        let img = image::load_from_memory(bytes).map_err(|e| ScoringError::Decode {
+            what,
+            reason: e.to_string(),
+        })?;
+        if img.width() == 0
+            || img.height() == 0
+            || img.width() > MAX_SIDE
+            || img.height() > MAX_SIDE
+        {
+            return Err(ScoringError::ImageSize {
+                what,
+                width: img.width(),
+                height: img.height(),
+            });
         }
         let rgb = img.to_rgb8();
         let (w, h) = (rgb.width() as usize, rgb.height() as usize);
         let data = rgb.into_raw().into_iter().map(f32::from).collect();
-        Ok(Rgb { width: w, height: h, data })
+        Ok(Rgb {
+            width: w,
+            height: h,
+            data,
+        })
     }
 
     #[inline]
@@ -58,7 +72,11 @@ impl Rgb {
         for p in self.data.chunks_exact(3) {
             data.push(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]);
         }
-        Gray { width: self.width, height: self.height, data }
+        Gray {
+            width: self.width,
+            height: self.height,
+            data,
+        }
     }
 
     /// Area-averaging downscale so that the longer side is at most `max_side` (never upscales).
@@ -88,7 +106,11 @@ impl Rgb {
                 }
             }
         }
-        Rgb { width: nw, height: nh, data: out }
+        Rgb {
+            width: nw,
+            height: nh,
+            data: out,
+        }
     }
 }
 
@@ -104,12 +126,19 @@ impl Gray {
 
     /// Encode as 8-bit PNG (used to hand the document to Tesseract).
     pub fn to_png(&self) -> Result<Vec<u8>, ScoringError> {
-        let bytes: Vec<u8> = self.data.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect();
+        let bytes: Vec<u8> = self
+            .data
+            .iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect();
         let img = image::GrayImage::from_raw(self.width as u32, self.height as u32, bytes)
             .ok_or(ScoringError::Internal("gray buffer size"))?;
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png)
-            .map_err(|e| ScoringError::Decode { what: "png-encode", reason: e.to_string() })?;
+            .map_err(|e| ScoringError::Decode {
+                what: "png-encode",
+                reason: e.to_string(),
+            })?;
         Ok(out.into_inner())
     }
 
@@ -123,7 +152,11 @@ impl Gray {
                 data.push(self.sample((x as f32 + 0.5) * sx - 0.5, (y as f32 + 0.5) * sy - 0.5));
             }
         }
-        Gray { width: nw, height: nh, data }
+        Gray {
+            width: nw,
+            height: nh,
+            data,
+        }
     }
 }
 
@@ -159,7 +192,10 @@ pub struct Affine {
 
 impl Affine {
     pub fn apply(&self, u: f32, v: f32) -> (f32, f32) {
-        (self.a * u + self.b * v + self.tx, self.c * u + self.d * v + self.ty)
+        (
+            self.a * u + self.b * v + self.tx,
+            self.c * u + self.d * v + self.ty,
+        )
     }
 
     /// Square crop of side `size` (source pixels) centred at (`cx`,`cy`), rotated by `angle`
@@ -173,13 +209,27 @@ impl Affine {
         let b = -sin * s;
         let c = sin * s;
         let d = cos * s;
-        Affine { a, b, c, d, tx: cx - a * half - b * half, ty: cy - c * half - d * half }
+        Affine {
+            a,
+            b,
+            c,
+            d,
+            tx: cx - a * half - b * half,
+            ty: cy - c * half - d * half,
+        }
     }
 }
 
 /// Sample an RGB crop through `map` into a `out_w` x `out_h` planar CHW tensor, each channel
 /// scaled by `scale` and shifted by `shift` (value = px * scale + shift).
-pub fn crop_chw(img: &Rgb, map: &Affine, out_w: usize, out_h: usize, scale: f32, shift: f32) -> Vec<f32> {
+pub fn crop_chw(
+    img: &Rgb,
+    map: &Affine,
+    out_w: usize,
+    out_h: usize,
+    scale: f32,
+    shift: f32,
+) -> Vec<f32> {
     let mut t = vec![0.0f32; 3 * out_w * out_h];
     for v in 0..out_h {
         for u in 0..out_w {
@@ -202,7 +252,11 @@ pub fn crop_gray(img: &Gray, map: &Affine, out_w: usize, out_h: usize) -> Gray {
             data.push(img.sample(x - 0.5, y - 0.5));
         }
     }
-    Gray { width: out_w, height: out_h, data }
+    Gray {
+        width: out_w,
+        height: out_h,
+        data,
+    }
 }
 
 /// 3x3 convolution with edge replication.
@@ -222,7 +276,11 @@ pub fn conv3(img: &Gray, k: &[f32; 9]) -> Gray {
             out[y * w + x] = s;
         }
     }
-    Gray { width: w, height: h, data: out }
+    Gray {
+        width: w,
+        height: h,
+        data: out,
+    }
 }
 
 /// Mean and (population) standard deviation, accumulated in f64 sequentially.

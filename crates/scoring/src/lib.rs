@@ -30,14 +30,21 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use error::ScoringError;
-pub use features::{Extraction, Extractor, ScoringInput, FEATURE_NAMES, FEATURE_VERSION, N_FEATURES};
+pub use features::{
+    Extraction, Extractor, ScoringInput, FEATURE_NAMES, FEATURE_VERSION, N_FEATURES,
+};
 
 use onnx::OnnxModel;
 
 pub const SPEC_FILE: &str = "feature_spec.json";
 pub const TRUST_MODEL_FILE: &str = "trust_model.onnx";
 /// Files covered by the model-set hash, in hashing order.
-pub const MODEL_SET_FILES: [&str; 4] = [SPEC_FILE, face::DETECTOR_FILE, face::LANDMARK_FILE, TRUST_MODEL_FILE];
+pub const MODEL_SET_FILES: [&str; 4] = [
+    SPEC_FILE,
+    face::DETECTOR_FILE,
+    face::LANDMARK_FILE,
+    TRUST_MODEL_FILE,
+];
 
 /// Score thresholds of the status mapping (spec §3.4.1).
 pub const VERIFIED_MIN: u8 = 80;
@@ -165,7 +172,8 @@ mod hex_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
         let s = String::deserialize(d)?;
         let v = hex::decode(s).map_err(serde::de::Error::custom)?;
-        v.try_into().map_err(|_| serde::de::Error::custom("expected 32 bytes"))
+        v.try_into()
+            .map_err(|_| serde::de::Error::custom("expected 32 bytes"))
     }
 }
 
@@ -219,16 +227,30 @@ pub struct Scorer {
 impl Scorer {
     /// Load every model file from `dir` and check the feature spec matches this build.
     pub fn load(dir: &Path) -> Result<Self, ScoringError> {
-        let bad = |reason: String| ScoringError::ModelSet { dir: dir.display().to_string(), reason };
-        let raw = std::fs::read(dir.join(SPEC_FILE)).map_err(|e| bad(format!("cannot read {SPEC_FILE}: {e}")))?;
-        let spec: FeatureSpec = serde_json::from_slice(&raw).map_err(|e| bad(format!("{SPEC_FILE}: {e}")))?;
+        let bad = |reason: String| ScoringError::ModelSet {
+            dir: dir.display().to_string(),
+            reason,
+        };
+        let raw = std::fs::read(dir.join(SPEC_FILE))
+            .map_err(|e| bad(format!("cannot read {SPEC_FILE}: {e}")))?;
+        let spec: FeatureSpec =
+            serde_json::from_slice(&raw).map_err(|e| bad(format!("{SPEC_FILE}: {e}")))?;
         if spec.version != FEATURE_VERSION {
-            return Err(bad(format!("feature spec {} but this scorer computes {FEATURE_VERSION}", spec.version)));
+            return Err(bad(format!(
+                "feature spec {} but this scorer computes {FEATURE_VERSION}",
+                spec.version
+            )));
         }
-        if spec.features.iter().map(String::as_str).ne(FEATURE_NAMES.iter().copied())
+        if spec
+            .features
+            .iter()
+            .map(String::as_str)
+            .ne(FEATURE_NAMES.iter().copied())
             || spec.quantization_scale != features::QUANT_SCALE
         {
-            return Err(bad("feature list or quantization differs from this scorer's".into()));
+            return Err(bad(
+                "feature list or quantization differs from this scorer's".into(),
+            ));
         }
         if spec.model_file != TRUST_MODEL_FILE {
             return Err(bad(format!("model_file must be {TRUST_MODEL_FILE}")));
@@ -236,7 +258,12 @@ impl Scorer {
         let model_hash = model_set_hash(dir)?;
         let extractor = Extractor::load(dir)?;
         let trust = OnnxModel::load(&dir.join(TRUST_MODEL_FILE), &[1, N_FEATURES])?;
-        Ok(Scorer { extractor, trust, spec, model_hash })
+        Ok(Scorer {
+            extractor,
+            trust,
+            spec,
+            model_hash,
+        })
     }
 
     pub fn model_hash(&self) -> [u8; 32] {
@@ -255,10 +282,20 @@ impl Scorer {
     pub fn score(&self, input: &ScoringInput<'_>) -> Result<ScoreResult, ScoringError> {
         let ex = self.extractor.extract(input)?;
         let out = self.trust.run(ex.model_input())?;
-        let p = out.first().and_then(|o| o.first()).copied().ok_or(ScoringError::Internal("trust model output"))?;
-        let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
+        let p = out
+            .first()
+            .and_then(|o| o.first())
+            .copied()
+            .ok_or(ScoringError::Internal("trust model output"))?;
+        let p = if p.is_finite() {
+            p.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let probability_micros = (f64::from(p) * 1e6).round() as u32;
-        let score = u8::try_from((probability_micros + 5_000) / 10_000).unwrap_or(100).min(100);
+        let score = u8::try_from((probability_micros + 5_000) / 10_000)
+            .unwrap_or(100)
+            .min(100);
         let status = if score >= VERIFIED_MIN {
             Status::Verified
         } else if score >= NEEDS_REVIEW_MIN {
@@ -274,8 +311,17 @@ impl Scorer {
             reason_codes,
             model_hash: self.model_hash,
             feature_version: FEATURE_VERSION.to_string(),
-            features: FEATURE_NAMES.iter().map(|n| n.to_string()).zip(ex.quantized.iter().copied()).collect(),
-            ocr_fields: ex.ocr.fields.iter().map(|(k, v)| (k.to_string(), v.value.clone())).collect(),
+            features: FEATURE_NAMES
+                .iter()
+                .map(|n| n.to_string())
+                .zip(ex.quantized.iter().copied())
+                .collect(),
+            ocr_fields: ex
+                .ocr
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.value.clone()))
+                .collect(),
             input_hash: input_hash(input),
         })
     }
@@ -304,7 +350,11 @@ pub fn reasons(ex: &Extraction, score: u8, t: &ReasonThresholds) -> Vec<ReasonCo
         r.push(ReasonCode::MissingDocument);
     }
     let q = &ex.doc_quality;
-    if q.sharpness < t.doc_sharpness_min || q.brightness < 0.15 || q.brightness > 0.92 || q.contrast < 0.08 {
+    if q.sharpness < t.doc_sharpness_min
+        || q.brightness < 0.15
+        || q.brightness > 0.92
+        || q.contrast < 0.08
+    {
         r.push(ReasonCode::LowDocQuality);
     }
     if found > 0 {
@@ -347,11 +397,18 @@ mod tests {
         assert_eq!(base, model_set_hash(dir.path()).unwrap());
         for name in MODEL_SET_FILES {
             std::fs::write(dir.path().join(name), b"changed").unwrap();
-            assert_ne!(model_set_hash(dir.path()).unwrap(), base, "{name} not covered");
+            assert_ne!(
+                model_set_hash(dir.path()).unwrap(),
+                base,
+                "{name} not covered"
+            );
             std::fs::write(dir.path().join(name), name.as_bytes()).unwrap();
         }
         std::fs::remove_file(dir.path().join(TRUST_MODEL_FILE)).unwrap();
-        assert!(matches!(model_set_hash(dir.path()), Err(ScoringError::ModelSet { .. })));
+        assert!(matches!(
+            model_set_hash(dir.path()),
+            Err(ScoringError::ModelSet { .. })
+        ));
     }
 
     #[test]
@@ -373,8 +430,27 @@ mod tests {
             claimed_date_of_birth: None,
         };
         let h = input_hash(&base);
-        assert_ne!(h, input_hash(&ScoringInput { reference_date: 20261127, ..base }));
-        assert_ne!(h, input_hash(&ScoringInput { claimed_name: None, ..base }));
-        assert_ne!(h, input_hash(&ScoringInput { document_image: b"docs", selfie_image: b"elfie", ..base }));
+        assert_ne!(
+            h,
+            input_hash(&ScoringInput {
+                reference_date: 20261127,
+                ..base
+            })
+        );
+        assert_ne!(
+            h,
+            input_hash(&ScoringInput {
+                claimed_name: None,
+                ..base
+            })
+        );
+        assert_ne!(
+            h,
+            input_hash(&ScoringInput {
+                document_image: b"docs",
+                selfie_image: b"elfie",
+                ..base
+            })
+        );
     }
 }

@@ -9,13 +9,20 @@ use crate::error::ScoringError;
 use crate::imgops::Gray;
 
 /// Field order used by the feature vector.
-pub const FIELDS: [&str; 5] = ["name", "date_of_birth", "document_number", "expiry_date", "nationality"];
+pub const FIELDS: [&str; 5] = [
+    "name",
+    "date_of_birth",
+    "document_number",
+    "expiry_date",
+    "nationality",
+];
 
 /// ISO 3166-1 alpha-3 codes accepted as nationality (plus ICAO's `UTO` specimen code).
 const NATIONALITIES: [&str; 48] = [
-    "ARG", "AUS", "AUT", "BEL", "BRA", "CAN", "CHE", "CHL", "CHN", "COL", "CZE", "DEU", "DNK", "EGY", "ESP", "EST",
-    "FIN", "FRA", "GBR", "GRC", "HUN", "IDN", "IND", "IRL", "ISL", "ISR", "ITA", "JPN", "KEN", "KOR", "MEX", "NGA",
-    "NLD", "NOR", "NZL", "PER", "POL", "PRT", "ROU", "SGP", "SWE", "THA", "TUR", "UKR", "USA", "VNM", "ZAF", "UTO",
+    "ARG", "AUS", "AUT", "BEL", "BRA", "CAN", "CHE", "CHL", "CHN", "COL", "CZE", "DEU", "DNK",
+    "EGY", "ESP", "EST", "FIN", "FRA", "GBR", "GRC", "HUN", "IDN", "IND", "IRL", "ISL", "ISR",
+    "ITA", "JPN", "KEN", "KOR", "MEX", "NGA", "NLD", "NOR", "NZL", "PER", "POL", "PRT", "ROU",
+    "SGP", "SWE", "THA", "TUR", "UKR", "USA", "VNM", "ZAF", "UTO",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,7 +45,10 @@ pub fn run_tesseract(doc: &Gray) -> Result<String, ScoringError> {
     let long = doc.width.max(doc.height);
     let img = if long < 1600 {
         let f = 1600.0 / long as f32;
-        doc.resize((doc.width as f32 * f) as usize, (doc.height as f32 * f) as usize)
+        doc.resize(
+            (doc.width as f32 * f) as usize,
+            (doc.height as f32 * f) as usize,
+        )
     } else {
         doc.clone()
     };
@@ -52,12 +62,21 @@ pub fn run_tesseract(doc: &Gray) -> Result<String, ScoringError> {
         .spawn()
         .map_err(|e| ScoringError::Ocr(format!("cannot start tesseract: {e}")))?;
     {
-        let stdin = child.stdin.as_mut().ok_or_else(|| ScoringError::Ocr("no stdin".into()))?;
-        stdin.write_all(&png).map_err(|e| ScoringError::Ocr(e.to_string()))?;
+        let stdin = child
+            .stdin
+            .as_mut()
+            .ok_or_else(|| ScoringError::Ocr("no stdin".into()))?;
+        stdin
+            .write_all(&png)
+            .map_err(|e| ScoringError::Ocr(e.to_string()))?;
     }
-    let out = child.wait_with_output().map_err(|e| ScoringError::Ocr(e.to_string()))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| ScoringError::Ocr(e.to_string()))?;
     if !out.status.success() {
-        return Err(ScoringError::Ocr(String::from_utf8_lossy(&out.stderr).into_owned()));
+        return Err(ScoringError::Ocr(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -78,7 +97,10 @@ pub fn tsv_lines(tsv: &str) -> Vec<Line> {
         }
         let key = |i: usize| cols[i].parse::<u32>().unwrap_or(0);
         let conf = cols[10].parse::<f32>().unwrap_or(0.0).clamp(0.0, 100.0) / 100.0;
-        lines.entry((key(1), key(2), key(3), key(4))).or_default().push((text.to_string(), conf));
+        lines
+            .entry((key(1), key(2), key(3), key(4)))
+            .or_default()
+            .push((text.to_string(), conf));
     }
     lines.into_values().collect()
 }
@@ -104,12 +126,21 @@ fn field_of(label: &str) -> Option<&'static str> {
 pub fn parse_fields(lines: &[Line], reference_date: u32) -> OcrResult {
     let mut res = OcrResult::default();
     for line in lines {
-        let Some(colon) = line.iter().position(|(w, _)| w.ends_with(':') || w.contains(':')) else {
+        let Some(colon) = line
+            .iter()
+            .position(|(w, _)| w.ends_with(':') || w.contains(':'))
+        else {
             continue;
         };
         let (label_words, rest) = line.split_at(colon + 1);
-        let label: String = label_words.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" ");
-        let Some(field) = field_of(&label) else { continue };
+        let label: String = label_words
+            .iter()
+            .map(|(w, _)| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let Some(field) = field_of(&label) else {
+            continue;
+        };
         if res.fields.contains_key(field) {
             continue;
         }
@@ -127,13 +158,31 @@ pub fn parse_fields(lines: &[Line], reference_date: u32) -> OcrResult {
         if words.is_empty() {
             continue;
         }
-        let joined = words.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" ");
-        let value = clean_value(field, &normalise(joined.trim_start_matches(|c: char| !c.is_ascii_alphanumeric())));
+        let joined = words
+            .iter()
+            .map(|(w, _)| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let value = clean_value(
+            field,
+            &normalise(joined.trim_start_matches(|c: char| !c.is_ascii_alphanumeric())),
+        );
         let confidence = words.iter().map(|(_, c)| c).sum::<f32>() / words.len() as f32;
         let valid = validate(field, &value, reference_date);
-        res.fields.insert(field, OcrField { value, confidence, valid });
+        res.fields.insert(
+            field,
+            OcrField {
+                value,
+                confidence,
+                valid,
+            },
+        );
     }
-    if let Some(exp) = res.fields.get("expiry_date").and_then(|f| parse_date(&f.value)) {
+    if let Some(exp) = res
+        .fields
+        .get("expiry_date")
+        .and_then(|f| parse_date(&f.value))
+    {
         res.expired = exp < reference_date;
     }
     res
@@ -179,13 +228,18 @@ pub fn clean_value(field: &str, v: &str) -> String {
             .map(|c| if c == 'O' { '0' } else { c })
             .collect(),
         "nationality" => v.chars().filter(char::is_ascii_alphabetic).collect(),
-        _ => v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string(),
+        _ => v
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_string(),
     }
 }
 
 /// Trim, collapse whitespace, upper-case (the same normalisation as the chain's field hashes).
 pub fn normalise(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
 }
 
 /// `YYYY-MM-DD` -> YYYYMMDD if it is a real calendar date.
@@ -197,7 +251,7 @@ pub fn parse_date(s: &str) -> Option<u32> {
     let y: u32 = s.get(0..4)?.parse().ok()?;
     let m: u32 = s.get(5..7)?.parse().ok()?;
     let d: u32 = s.get(8..10)?.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let dim = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -230,7 +284,9 @@ pub fn validate(field: &str, value: &str, reference_date: u32) -> bool {
     match field {
         "name" => {
             value.len() >= 3
-                && value.chars().all(|c| c.is_ascii_uppercase() || c == ' ' || c == '-' || c == '\'')
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == ' ' || c == '-' || c == '\'')
                 && value.chars().filter(|c| c.is_ascii_uppercase()).count() >= 2
         }
         "date_of_birth" => match parse_date(value) {
@@ -288,7 +344,11 @@ mod tests {
         let body = "EA359124";
         let d = icao_check_digit(body).unwrap();
         assert!(validate("document_number", &format!("{body}{d}"), 20261126));
-        assert!(!validate("document_number", &format!("{body}{}", (d + 1) % 10), 20261126));
+        assert!(!validate(
+            "document_number",
+            &format!("{body}{}", (d + 1) % 10),
+            20261126
+        ));
         assert!(!validate("document_number", "E13591240", 20261126));
     }
 
@@ -298,8 +358,14 @@ mod tests {
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2023-13-01"), None);
         assert!(validate("date_of_birth", "1990-05-01", 20261126));
-        assert!(!validate("date_of_birth", "2015-05-01", 20261126), "11 years old");
-        assert!(!validate("date_of_birth", "1890-05-01", 20261126), "136 years old");
+        assert!(
+            !validate("date_of_birth", "2015-05-01", 20261126),
+            "11 years old"
+        );
+        assert!(
+            !validate("date_of_birth", "1890-05-01", 20261126),
+            "136 years old"
+        );
     }
 
     #[test]
@@ -323,7 +389,9 @@ mod tests {
             (3, "XXX", 60.0),
         ];
         for (i, (line, w, c)) in words.iter().enumerate() {
-            tsv.push_str(&format!("5\t1\t1\t1\t{line}\t{i}\t0\t0\t10\t10\t{c}\t{w}\n"));
+            tsv.push_str(&format!(
+                "5\t1\t1\t1\t{line}\t{i}\t0\t0\t10\t10\t{c}\t{w}\n"
+            ));
         }
         let res = parse_fields(&tsv_lines(&tsv), 20261126);
         let name = &res.fields["name"];

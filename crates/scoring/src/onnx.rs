@@ -18,7 +18,10 @@ impl OnnxModel {
     /// Load `path` with input 0 fixed to `shape` (f32) and optimise it for CPU execution.
     pub fn load(path: &Path, shape: &[usize]) -> Result<Self, ScoringError> {
         let name = path.display().to_string();
-        let err = |e: TractError| ScoringError::ModelLoad { path: name.clone(), reason: format!("{e:#}") };
+        let err = |e: TractError| ScoringError::ModelLoad {
+            path: name.clone(),
+            reason: format!("{e:#}"),
+        };
         let model = tract_onnx::onnx()
             .model_for_path(path)
             .map_err(err)?
@@ -27,16 +30,29 @@ impl OnnxModel {
             .into_optimized()
             .map_err(err)?;
         // Explicitly single-threaded: no parallel reductions, so results are reproducible.
-        let options = RunOptions { executor: Some(multithread::Executor::SingleThread), ..Default::default() };
+        let options = RunOptions {
+            executor: Some(multithread::Executor::SingleThread),
+            ..Default::default()
+        };
         let plan = model.into_runnable_with_options(&options).map_err(err)?;
-        Ok(OnnxModel { name, shape: shape.to_vec(), plan })
+        Ok(OnnxModel {
+            name,
+            shape: shape.to_vec(),
+            plan,
+        })
     }
 
     /// Run on a flat input of the load-time shape; returns every output flattened.
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ScoringError> {
-        let err = |e: TractError| ScoringError::Inference { model: self.name.clone(), reason: format!("{e:#}") };
+        let err = |e: TractError| ScoringError::Inference {
+            model: self.name.clone(),
+            reason: format!("{e:#}"),
+        };
         let t = tract_ndarray::ArrayD::from_shape_vec(self.shape.clone(), input)
-            .map_err(|e| ScoringError::Inference { model: self.name.clone(), reason: e.to_string() })?
+            .map_err(|e| ScoringError::Inference {
+                model: self.name.clone(),
+                reason: e.to_string(),
+            })?
             .into_tensor();
         let out = self.plan.run(tvec!(t.into_tvalue())).map_err(err)?;
         let mut res = Vec::with_capacity(out.len());

@@ -102,7 +102,12 @@ pub fn liveness(rgb: &Rgb, gray: &Gray, face_box: Option<(f32, f32, f32, f32)>) 
     // high-pass: I - mean3x3(I)
     let box3 = [1.0 / 9.0; 9];
     let blur = conv3(gray, &box3);
-    let hp: Vec<f32> = gray.data.iter().zip(&blur.data).map(|(a, b)| a - b).collect();
+    let hp: Vec<f32> = gray
+        .data
+        .iter()
+        .zip(&blur.data)
+        .map(|(a, b)| a - b)
+        .collect();
     let (w, h) = (gray.width, gray.height);
     let mut e0 = 0.0f64;
     for &v in &hp {
@@ -184,7 +189,11 @@ mod tests {
                 data.push(f(x, y));
             }
         }
-        Gray { width: w, height: h, data }
+        Gray {
+            width: w,
+            height: h,
+            data,
+        }
     }
 
     /// Deterministic pseudo-random noise in [-1, 1] (splitmix64 finaliser of the index).
@@ -199,7 +208,9 @@ mod tests {
     #[test]
     fn noise_estimate_grows_with_added_noise() {
         let clean = image(120, 90, |x, y| 100.0 + 0.5 * x as f32 + 0.3 * y as f32);
-        let noisy = image(120, 90, |x, y| 100.0 + 0.5 * x as f32 + 0.3 * y as f32 + 20.0 * lcg(y * 120 + x));
+        let noisy = image(120, 90, |x, y| {
+            100.0 + 0.5 * x as f32 + 0.3 * y as f32 + 20.0 * lcg(y * 120 + x)
+        });
         assert!(noise_sigma(&clean) < 0.5);
         assert!(noise_sigma(&noisy) > 5.0 * noise_sigma(&clean).max(1.0));
     }
@@ -215,17 +226,27 @@ mod tests {
         });
         let skew = skew_degrees(&img);
         assert!((skew - 10.0).abs() <= 2.0, "skew {skew}");
-        let flat = image(200, 200, |_, y| 130.0 + 90.0 * (y as f32 * std::f32::consts::TAU / 16.0).sin());
+        let flat = image(200, 200, |_, y| {
+            130.0 + 90.0 * (y as f32 * std::f32::consts::TAU / 16.0).sin()
+        });
         assert!(skew_degrees(&flat).abs() <= 1.0);
     }
 
     #[test]
     fn periodic_screen_pattern_raises_the_moire_cue() {
-        let smooth = image(160, 160, |x, y| 80.0 + 0.4 * x as f32 + 10.0 * lcg(y * 160 + x));
-        let screen = image(160, 160, |x, y| {
-            80.0 + 0.4 * x as f32 + 10.0 * lcg(y * 160 + x) + 25.0 * (x as f32 * std::f32::consts::TAU / 4.0).sin()
+        let smooth = image(160, 160, |x, y| {
+            80.0 + 0.4 * x as f32 + 10.0 * lcg(y * 160 + x)
         });
-        let rgb = |g: &Gray| Rgb { width: g.width, height: g.height, data: g.data.iter().flat_map(|v| [*v, *v, *v]).collect() };
+        let screen = image(160, 160, |x, y| {
+            80.0 + 0.4 * x as f32
+                + 10.0 * lcg(y * 160 + x)
+                + 25.0 * (x as f32 * std::f32::consts::TAU / 4.0).sin()
+        });
+        let rgb = |g: &Gray| Rgb {
+            width: g.width,
+            height: g.height,
+            data: g.data.iter().flat_map(|v| [*v, *v, *v]).collect(),
+        };
         let a = liveness(&rgb(&smooth), &smooth, None).moire;
         let b = liveness(&rgb(&screen), &screen, None).moire;
         assert!(b > 0.3 && a < 0.15, "smooth {a}, screen {b}");
@@ -233,7 +254,13 @@ mod tests {
 
     #[test]
     fn sharpness_drops_when_the_image_is_blurred() {
-        let sharp = image(100, 100, |x, y| if (x / 5 + y / 5) % 2 == 0 { 30.0 } else { 220.0 });
+        let sharp = image(100, 100, |x, y| {
+            if (x / 5 + y / 5) % 2 == 0 {
+                30.0
+            } else {
+                220.0
+            }
+        });
         let mut blurred = sharp.clone();
         for _ in 0..4 {
             blurred = conv3(&blurred, &[1.0 / 9.0; 9]);

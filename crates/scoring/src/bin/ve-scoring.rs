@@ -34,7 +34,9 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{path}: {e}"))
 }
 
-fn run_jobs(mut f: impl FnMut(&ScoringInput<'_>) -> Result<serde_json::Value, ScoringError>) -> Result<(), String> {
+fn run_jobs(
+    mut f: impl FnMut(&ScoringInput<'_>) -> Result<serde_json::Value, ScoringError>,
+) -> Result<(), String> {
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     for line in stdin.lock().lines() {
@@ -64,7 +66,11 @@ fn run_jobs(mut f: impl FnMut(&ScoringInput<'_>) -> Result<serde_json::Value, Sc
 
 fn real_main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |i: usize| args.get(i).cloned().ok_or_else(|| format!("missing argument {i}; see the module docs"));
+    let arg = |i: usize| {
+        args.get(i)
+            .cloned()
+            .ok_or_else(|| format!("missing argument {i}; see the module docs"))
+    };
     match args.first().map(String::as_str) {
         Some("spec") => {
             let spec = FeatureSpec::current(ReasonThresholds {
@@ -74,7 +80,10 @@ fn real_main() -> Result<(), String> {
                 doc_sharpness_min: 0.0,
                 ocr_confidence_min: 0.5,
             });
-            println!("{}", serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?
+            );
         }
         Some("hash") => {
             let h = ve_scoring::model_set_hash(Path::new(&arg(1)?)).map_err(|e| e.to_string())?;
@@ -105,7 +114,8 @@ fn real_main() -> Result<(), String> {
         }
         Some("embed") => {
             // stdin: one image path per line -> stdout: {"path", "face": null | {score, texture, geometry}}
-            let faces = ve_scoring::face::FaceModels::load(Path::new(&arg(1)?)).map_err(|e| e.to_string())?;
+            let faces = ve_scoring::face::FaceModels::load(Path::new(&arg(1)?))
+                .map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
             for line in std::io::stdin().lock().lines() {
                 let path = line.map_err(|e| e.to_string())?;
@@ -119,7 +129,8 @@ fn real_main() -> Result<(), String> {
                 let face = faces.analyse(&img).map_err(|e| e.to_string())?.map(|(f, _)| {
                     serde_json::json!({"score": f.score, "mesh_score": f.mesh_score, "texture": f.texture, "geometry": f.geometry})
                 });
-                writeln!(out, "{}", serde_json::json!({"path": path, "face": face})).map_err(|e| e.to_string())?;
+                writeln!(out, "{}", serde_json::json!({"path": path, "face": face}))
+                    .map_err(|e| e.to_string())?;
             }
         }
         Some("score-batch") => {
@@ -133,7 +144,9 @@ fn real_main() -> Result<(), String> {
             let sc = Scorer::load(Path::new(&arg(1)?)).map_err(|e| e.to_string())?;
             let doc = read(&arg(2)?)?;
             let selfie = read(&arg(3)?)?;
-            let reference_date: u32 = arg(4)?.parse().map_err(|_| "reference date must be YYYYMMDD".to_string())?;
+            let reference_date: u32 = arg(4)?
+                .parse()
+                .map_err(|_| "reference date must be YYYYMMDD".to_string())?;
             let name = args.get(5).cloned();
             let dob = args.get(6).cloned();
             let input = ScoringInput {
@@ -144,9 +157,17 @@ fn real_main() -> Result<(), String> {
                 claimed_date_of_birth: dob.as_deref(),
             };
             let r = sc.score(&input).map_err(|e| e.to_string())?;
-            println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
+            );
         }
-        _ => return Err("usage: ve-scoring spec|hash|extract|score-batch|score ... (see module docs)".into()),
+        _ => {
+            return Err(
+                "usage: ve-scoring spec|hash|extract|score-batch|score ... (see module docs)"
+                    .into(),
+            )
+        }
     }
     Ok(())
 }
