@@ -210,6 +210,8 @@ fn ante(
                 ),
             )
         })?;
+        // roles: suspended and terminated accounts cannot send any transaction.
+        ve_roles::require_operational(ctx, &signer.address)?;
         if let Some(stored) = &account.pub_key {
             if stored.as_slice() != signer.pub_key.as_bytes() {
                 return Err(AppError::new(

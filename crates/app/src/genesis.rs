@@ -9,6 +9,8 @@ use ve_deployment::DeploymentGenesis;
 use ve_encryption::EncryptionGenesis;
 use ve_escrow::EscrowGenesis;
 use ve_identity::IdentityGenesis;
+use ve_mfa::MfaGenesis;
+use ve_roles::RolesGenesis;
 use ve_market::MarketGenesis;
 use ve_take::TakeGenesis;
 use ve_types::{Address, Coins};
@@ -27,6 +29,8 @@ pub struct AppGenesis {
     pub fee: FeeGenesis,
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
+    pub roles: RolesGenesis,
+    pub mfa: MfaGenesis,
     pub encryption: EncryptionGenesis,
     pub config: ConfigGenesis,
     pub identity: IdentityGenesis,
@@ -69,6 +73,8 @@ impl AppGenesis {
         }
         self.auth.validate().map_err(|e| e.to_string())?;
         self.bank.validate().map_err(|e| e.to_string())?;
+        self.roles.validate().map_err(|e| e.to_string())?;
+        self.mfa.validate().map_err(|e| e.to_string())?;
         self.encryption.validate().map_err(|e| e.to_string())?;
         self.config.validate().map_err(|e| e.to_string())?;
         self.identity.validate().map_err(|e| e.to_string())?;

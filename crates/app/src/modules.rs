@@ -21,14 +21,22 @@ pub(crate) fn router() -> Result<Router, String> {
     let blocked = blocked_addresses();
     let accounts: Arc<dyn ve_bank::msg_server::AccountKeeper> = Arc::new(AuthAccounts);
     let mut r = Router::new();
+    // The MFA proof travels as a tx extension option; sensitive handlers read it.
+    r.allow_extension(ve_mfa::PROOF_TYPE_URL);
     r.add(ve_bank::MsgSendHandler {
         blocked: blocked.clone(),
         accounts: accounts.clone(),
+        mfa: mfa_gate(),
     })?;
-    r.add(ve_bank::MsgMultiSendHandler { blocked, accounts })?;
+    r.add(ve_bank::MsgMultiSendHandler {
+        blocked,
+        accounts,
+        mfa: mfa_gate(),
+    })?;
     r.add(ve_encryption::RegisterKeyHandler)?;
     r.add(ve_encryption::RevokeKeyHandler)?;
-    r.add(ve_encryption::RotateKeyHandler)?;
+    r.add(ve_encryption::RotateKeyHandler { mfa: mfa_gate() })?;
+    add_roles_mfa_routes(&mut r)?;
     add_config_routes(&mut r)?;
     add_identity_routes(&mut r)?;
     add_escrow_routes(&mut r)?;
@@ -46,6 +54,8 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     genesis.fee.min_gas_price.save(store)?;
     ve_auth::genesis::init_genesis(store, &genesis.auth)?;
     ve_bank::genesis::init_genesis(store, &genesis.bank)?;
+    ve_roles::genesis::init_genesis(store, &genesis.roles)?;
+    ve_mfa::genesis::init_genesis(store, &genesis.mfa)?;
     ve_encryption::genesis::init_genesis(store, &genesis.encryption)?;
     ve_config::genesis::init_genesis(store, &genesis.config)?;
     ve_identity::genesis::init_genesis(store, &genesis.identity)?;
@@ -60,6 +70,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
 /// Begin-block hooks, in the written order. Each must bound its own work per block.
 pub(crate) fn begin_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     ve_identity::begin_block(ctx)?;
+    ve_mfa::begin_block(ctx)?;
     Ok(())
 }
 
@@ -68,6 +79,7 @@ pub(crate) fn begin_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
 pub(crate) fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     ve_identity::end_block(ctx)?;
     ve_encryption::end_block(ctx)?;
+    ve_mfa::end_block(ctx)?;
     ve_escrow::end_block(ctx, &escrow_keeper())?;
     Ok(())
 }
@@ -82,6 +94,12 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = ve_bank::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_roles::query::route(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_mfa::query::route(ctx, path, data) {
         return r;
     }
     if let Some(r) = ve_encryption::query::route(ctx, path, data) {
@@ -233,61 +251,58 @@ pub(crate) fn add_identity_wallet_routes(
     Ok(())
 }
 
-/// TEMPORARY until the `roles` module lands: identity's RoleGate. Identity params hold no
-/// admin/moderator list, so this refuses every role (never allows): MsgReviewAppeal is
-/// refused for everyone. SWAP: return the roles module's RoleGate here.
-struct IdentityRolesNotWiredYet;
-
-impl ve_module::gate::RoleGate for IdentityRolesNotWiredYet {
-    fn has_role(
-        &self,
-        _ctx: &mut Context<'_>,
-        _addr: &Address,
-        _role: ve_module::gate::Role,
-    ) -> Result<bool, AppError> {
-        Ok(false)
-    }
-    fn require_role(
-        &self,
-        _ctx: &mut Context<'_>,
-        addr: &Address,
-        role: ve_module::gate::Role,
-    ) -> Result<(), AppError> {
-        Err(AppError::new(
-            "identity",
-            48,
-            format!("{addr} does not hold the {} role (roles module not wired yet)", role.name()),
-        ))
-    }
-}
-
-/// TEMPORARY until the `mfa` module lands: identity's MfaGate. Refuses every sensitive
-/// action (MsgRebindWallet, MsgCompleteBorderlineFallback). SWAP: return the mfa
-/// module's MfaGate here (and allow its proof extension on the router).
-struct IdentityMfaNotWiredYet;
-
-impl ve_module::gate::MfaGate for IdentityMfaNotWiredYet {
-    fn require_mfa(
-        &self,
-        _ctx: &mut Context<'_>,
-        addr: &Address,
-        action: ve_module::gate::SensitiveAction,
-        _value_uve: u128,
-    ) -> Result<(), AppError> {
-        Err(AppError::new(
-            "identity",
-            49,
-            format!("{addr}: {action:?} needs an MFA session and the mfa module is not wired yet"),
-        ))
-    }
-}
-
 fn identity_role_gate() -> Arc<dyn ve_module::gate::RoleGate> {
-    Arc::new(IdentityRolesNotWiredYet)
+    role_gate()
 }
 
 fn identity_mfa_gate() -> Arc<dyn ve_module::gate::MfaGate> {
-    Arc::new(IdentityMfaNotWiredYet)
+    mfa_gate()
+}
+
+// --- roles + mfa ----------------------------------------------------------------------
+
+/// The roles gate every module that checks roles or account state receives.
+pub(crate) fn role_gate() -> Arc<dyn ve_module::gate::RoleGate> {
+    Arc::new(ve_roles::RolesKeeper)
+}
+
+/// mfa reaches identity (VEID score) and roles (account state, administrators) here.
+fn mfa_keeper() -> ve_mfa::MfaKeeper {
+    ve_mfa::MfaKeeper {
+        keepers: ve_mfa::Keepers {
+            identity: Arc::new(ve_identity::IdentityKeeper),
+            roles: role_gate(),
+            gov: gov_address(),
+        },
+    }
+}
+
+/// The one gate sensitive handlers call: account state, VEID minimum, MFA session from
+/// the tx's MfaProof extension option (docs/mfa.md).
+pub(crate) fn mfa_gate() -> Arc<dyn ve_module::gate::MfaGate> {
+    Arc::new(mfa_keeper())
+}
+
+fn add_roles_mfa_routes(r: &mut Router) -> Result<(), String> {
+    r.add(ve_roles::AssignRoleHandler { mfa: mfa_gate() })?;
+    r.add(ve_roles::RevokeRoleHandler { mfa: mfa_gate() })?;
+    r.add(ve_roles::SetAccountStateHandler { mfa: mfa_gate() })?;
+    r.add(ve_roles::NominateAdminHandler { mfa: mfa_gate() })?;
+    r.add(ve_roles::UpdateParamsHandler { gov: gov_address() })?;
+    let keeper = mfa_keeper;
+    r.add(ve_mfa::EnrollFactorHandler { keeper: keeper() })?;
+    r.add(ve_mfa::RevokeFactorHandler { keeper: keeper() })?;
+    r.add(ve_mfa::SetMfaPolicyHandler { keeper: keeper() })?;
+    r.add(ve_mfa::CreateChallengeHandler { keeper: keeper() })?;
+    r.add(ve_mfa::VerifyChallengeHandler { keeper: keeper() })?;
+    r.add(ve_mfa::AddTrustedDeviceHandler { keeper: keeper() })?;
+    r.add(ve_mfa::RemoveTrustedDeviceHandler)?;
+    r.add(ve_mfa::RevokeSessionHandler)?;
+    r.add(ve_mfa::UpdateSensitiveTxConfigHandler { keeper: keeper() })?;
+    r.add(ve_mfa::AddVerifierKeyHandler { keeper: keeper() })?;
+    r.add(ve_mfa::RemoveVerifierKeyHandler { keeper: keeper() })?;
+    r.add(ve_mfa::UpdateParamsHandler { keeper: keeper() })?;
+    Ok(())
 }
 
 /// The gating API other modules' handlers receive (`Arc<dyn IdentityGate>`).
@@ -415,26 +430,8 @@ fn market_providers() -> Arc<dyn ve_market::ProviderDirectory> {
     Arc::new(MarketProviders)
 }
 
-/// TEMPORARY until the `mfa` module is wired: no MFA configuration exists, so no
-/// marketplace action needs a session (spec §2.4: no enabled config ⇒ not required).
-/// SWAP: return the mfa module's MfaGate (HighValueOrder on deployment deposits,
-/// Withdrawal on lease withdrawals are already asked for in the handlers).
-struct MarketplaceMfaNotWiredYet;
-
-impl ve_module::gate::MfaGate for MarketplaceMfaNotWiredYet {
-    fn require_mfa(
-        &self,
-        _ctx: &mut Context<'_>,
-        _addr: &Address,
-        _action: ve_module::gate::SensitiveAction,
-        _value_uve: u128,
-    ) -> Result<(), AppError> {
-        Ok(())
-    }
-}
-
 fn market_mfa() -> Arc<dyn ve_module::gate::MfaGate> {
-    Arc::new(MarketplaceMfaNotWiredYet)
+    mfa_gate()
 }
 
 pub(crate) fn market_keeper() -> ve_market::Keeper {

@@ -4,6 +4,7 @@ use crate::{events, state, BankError};
 use prost::Message;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use ve_module::gate::{MfaGate, SensitiveAction};
 use ve_module::{Context, Event, MsgHandler};
 use ve_proto::cosmos::bank::v1beta1::{
     MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse,
@@ -81,10 +82,20 @@ fn check_send_enabled(ctx: &mut Context<'_>, amount: &Coins) -> Result<(), AppEr
     Ok(())
 }
 
-/// `/cosmos.bank.v1beta1.MsgSend`.
+/// The `uve` amount of a coin list: the value MFA value thresholds compare against.
+fn uve_of(amount: &Coins) -> u128 {
+    amount
+        .iter()
+        .find(|c| c.denom == "uve")
+        .map_or(0, |c| c.amount)
+}
+
+/// `/cosmos.bank.v1beta1.MsgSend`. Sensitive (LargeTransfer) above the mfa module's
+/// value threshold: the handler calls the MFA gate, so every dispatch path is gated.
 pub struct MsgSendHandler {
     pub blocked: BTreeSet<Address>,
     pub accounts: Arc<dyn AccountKeeper>,
+    pub mfa: Arc<dyn MfaGate>,
 }
 
 impl MsgHandler for MsgSendHandler {
@@ -116,6 +127,8 @@ impl MsgHandler for MsgSendHandler {
         if self.blocked.contains(&to) {
             return Err(BankError::BlockedRecipient(msg.to_address.clone()).into());
         }
+        self.mfa
+            .require_mfa(ctx, &from, SensitiveAction::LargeTransfer, uve_of(&amount))?;
         self.accounts.ensure_account(ctx, &to)?;
         send_coins(ctx, &from, &to, &amount)?;
         ctx.emit(
@@ -128,9 +141,11 @@ impl MsgHandler for MsgSendHandler {
 }
 
 /// `/cosmos.bank.v1beta1.MsgMultiSend`: one input, many outputs, sums must match.
+/// Gated like MsgSend on the total sent.
 pub struct MsgMultiSendHandler {
     pub blocked: BTreeSet<Address>,
     pub accounts: Arc<dyn AccountKeeper>,
+    pub mfa: Arc<dyn MfaGate>,
 }
 
 /// A validated MsgMultiSend: the sender, the total, and each recipient's share.
@@ -210,6 +225,8 @@ impl MsgHandler for MsgMultiSendHandler {
                 return Err(BankError::BlockedRecipient(to.to_string()).into());
             }
         }
+        self.mfa
+            .require_mfa(ctx, &from, SensitiveAction::LargeTransfer, uve_of(&total))?;
         for coin in total.iter() {
             state::sub_balance(ctx, &from, &coin)?;
         }

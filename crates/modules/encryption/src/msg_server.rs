@@ -194,8 +194,11 @@ impl MsgHandler for RevokeKeyHandler {
 }
 
 /// `/virtengine.encryption.v1.MsgRotateRecipientKey`: registers the new key now; the old
-/// one stays usable until `height + rotation_overlap_blocks`, then expires.
-pub struct RotateKeyHandler;
+/// one stays usable until `height + rotation_overlap_blocks`, then expires. Sensitive
+/// (EncryptionKeyRotation): the handler calls the MFA gate.
+pub struct RotateKeyHandler {
+    pub mfa: std::sync::Arc<dyn ve_module::gate::MfaGate>,
+}
 
 impl MsgHandler for RotateKeyHandler {
     type Msg = MsgRotateRecipientKey;
@@ -224,6 +227,12 @@ impl MsgHandler for RotateKeyHandler {
         if !old.rotated_to.is_empty() {
             return Err(EncryptionError::AlreadyRotating(old.fingerprint).into());
         }
+        self.mfa.require_mfa(
+            ctx,
+            &owner,
+            ve_module::gate::SensitiveAction::EncryptionKeyRotation,
+            0,
+        )?;
         let algorithm = if msg.new_algorithm_id.is_empty() {
             parse_algorithm(&old.algorithm_id)?
         } else {

@@ -45,7 +45,11 @@ pub fn payload(i: &AttestationInput<'_>) -> Vec<u8> {
 }
 
 /// Checks an Ed25519 attestation signature (strict verification).
-pub fn verify(public_key: &[u8], input: &AttestationInput<'_>, signature: &[u8]) -> Result<(), String> {
+pub fn verify(
+    public_key: &[u8],
+    input: &AttestationInput<'_>,
+    signature: &[u8],
+) -> Result<(), String> {
     let pk: [u8; 32] = public_key
         .try_into()
         .map_err(|_| "verifier key is not 32 bytes".to_string())?;

@@ -15,7 +15,12 @@ pub fn begin_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     state::set_last_block_time(ctx, t)
 }
 
-fn due(ctx: &mut Context<'_>, prefix: &[u8], upto: Vec<u8>, limit: usize) -> Result<Vec<String>, AppError> {
+fn due(
+    ctx: &mut Context<'_>,
+    prefix: &[u8],
+    upto: Vec<u8>,
+    limit: usize,
+) -> Result<Vec<String>, AppError> {
     let skip = prefix.len().saturating_add(8);
     let entries = ctx.range(prefix, Some(&upto), limit)?;
     let mut ids = Vec::with_capacity(entries.len());
@@ -39,7 +44,10 @@ pub fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     let ids = due(
         ctx,
         state_key::CHALLENGE_EXPIRY_PREFIX,
-        upto(state_key::challenge_expiry_time, state_key::CHALLENGE_EXPIRY_PREFIX),
+        upto(
+            state_key::challenge_expiry_time,
+            state_key::CHALLENGE_EXPIRY_PREFIX,
+        ),
         budget,
     )?;
     budget = budget.saturating_sub(ids.len());
@@ -61,7 +69,10 @@ pub fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     let ids = due(
         ctx,
         state_key::SESSION_EXPIRY_PREFIX,
-        upto(state_key::session_expiry_time, state_key::SESSION_EXPIRY_PREFIX),
+        upto(
+            state_key::session_expiry_time,
+            state_key::SESSION_EXPIRY_PREFIX,
+        ),
         budget,
     )?;
     for id in ids {

@@ -11,7 +11,9 @@ pub enum MfaError {
     FactorTypeNotAllowed(&'static str),
     #[error("account has {0} active factors (max_factors_per_account): revoke one first")]
     TooManyFactors(u32),
-    #[error("no active {0} factor {1:?} for this account: enrol it first (virtengine tx mfa enroll)")]
+    #[error(
+        "no active {0} factor {1:?} for this account: enrol it first (virtengine tx mfa enroll)"
+    )]
     FactorNotFound(&'static str, String),
     #[error("factor {0} is already enrolled")]
     FactorExists(String),
@@ -33,7 +35,9 @@ pub enum MfaError {
         reason: String,
         required: String,
     },
-    #[error("identity score too low for {action}: need a verified VEID score >= {need}, have {have}")]
+    #[error(
+        "identity score too low for {action}: need a verified VEID score >= {need}, have {have}"
+    )]
     VeidScoreTooLow {
         action: &'static str,
         need: u32,

@@ -103,8 +103,7 @@ pub fn read_proof(ctx: &Context<'_>) -> Result<Option<MfaProof>, AppError> {
     if p.session_ids.len() > MAX_PROOF_SESSIONS {
         return Err(MfaError::BadProof(format!("at most {MAX_PROOF_SESSIONS} session_ids")).into());
     }
-    if p.device_fingerprint.len() > crate::msg_server::MAX_FINGERPRINT || p.trust_token.len() > 64
-    {
+    if p.device_fingerprint.len() > crate::msg_server::MAX_FINGERPRINT || p.trust_token.len() > 64 {
         return Err(MfaError::BadProof("device_fingerprint or trust_token too long".into()).into());
     }
     Ok(Some(p))

@@ -3,7 +3,9 @@
 //! `"SENSITIVE_TX_TYPE_LARGE_TRANSFER"`, `"FACTOR_TYPE_FIDO2"`.
 
 use crate::msg_server::validate_verifier_key;
-use crate::proto::{FactorCombination, FactorType, SensitiveTxConfig, SensitiveTxType, VerifierKey};
+use crate::proto::{
+    FactorCombination, FactorType, SensitiveTxConfig, SensitiveTxType, VerifierKey,
+};
 use crate::types::{default_configs, validate_config};
 use crate::{state, MfaError, MfaParams};
 use ve_module::Store;
@@ -56,7 +58,10 @@ impl GenesisConfig {
         let t = SensitiveTxType::from_str_name(&self.transaction_type)
             .filter(|t| *t != SensitiveTxType::Unspecified)
             .ok_or_else(|| {
-                MfaError::InvalidGenesis(format!("unknown transaction type {:?}", self.transaction_type))
+                MfaError::InvalidGenesis(format!(
+                    "unknown transaction type {:?}",
+                    self.transaction_type
+                ))
             })?;
         let combos = self
             .required_factor_combinations
@@ -117,7 +122,11 @@ impl GenesisVerifierKey {
             public_key: hex::decode(&self.public_key)
                 .map_err(|e| MfaError::InvalidGenesis(format!("verifier public_key: {e}")))?,
             encryption_fingerprint: self.encryption_fingerprint.clone(),
-            factor_types: self.factor_types.iter().map(|f| factor(f)).collect::<Result<_, _>>()?,
+            factor_types: self
+                .factor_types
+                .iter()
+                .map(|f| factor(f))
+                .collect::<Result<_, _>>()?,
             added_at: 0,
         };
         validate_verifier_key(&k).map_err(|e| MfaError::InvalidGenesis(e.to_string()))?;
@@ -131,9 +140,15 @@ impl MfaGenesis {
         match &self.sensitive_tx_configs {
             None => Ok(default_configs()),
             Some(list) => {
-                let v = list.iter().map(GenesisConfig::to_proto).collect::<Result<Vec<_>, _>>()?;
+                let v = list
+                    .iter()
+                    .map(GenesisConfig::to_proto)
+                    .collect::<Result<Vec<_>, _>>()?;
                 for (i, c) in v.iter().enumerate() {
-                    if v.iter().take(i).any(|d| d.transaction_type == c.transaction_type) {
+                    if v.iter()
+                        .take(i)
+                        .any(|d| d.transaction_type == c.transaction_type)
+                    {
                         return Err(MfaError::InvalidGenesis(format!(
                             "transaction type {} configured twice",
                             c.transaction_type
@@ -155,8 +170,16 @@ impl MfaGenesis {
         }
         for (i, k) in self.verifier_keys.iter().enumerate() {
             k.to_proto()?;
-            if self.verifier_keys.iter().take(i).any(|j| j.key_id == k.key_id) {
-                return Err(MfaError::InvalidGenesis(format!("verifier key {} listed twice", k.key_id)));
+            if self
+                .verifier_keys
+                .iter()
+                .take(i)
+                .any(|j| j.key_id == k.key_id)
+            {
+                return Err(MfaError::InvalidGenesis(format!(
+                    "verifier key {} listed twice",
+                    k.key_id
+                )));
             }
         }
         Ok(())

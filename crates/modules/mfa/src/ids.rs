@@ -46,7 +46,9 @@ pub const BACKUP_SALT: &str = "virtengine/mfa/backup-salt";
 
 /// FIDO2 factor id: hex(SHA-256("fido2:" || credential_id)[0..16]).
 pub fn fido2_factor_id(credential_id: &[u8]) -> String {
-    hex_id(&ve_crypto::sha256(&[b"fido2:".as_slice(), credential_id].concat()))
+    hex_id(&ve_crypto::sha256(
+        &[b"fido2:".as_slice(), credential_id].concat(),
+    ))
 }
 
 /// A 32-lowercase-hex id.

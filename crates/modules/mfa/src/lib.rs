@@ -41,8 +41,8 @@ pub use keepers::Keepers;
 pub use msg_server::{
     AddTrustedDeviceHandler, AddVerifierKeyHandler, CreateChallengeHandler, EnrollFactorHandler,
     RemoveTrustedDeviceHandler, RemoveVerifierKeyHandler, RevokeFactorHandler,
-    RevokeSessionHandler, SetMfaPolicyHandler, UpdateParamsHandler,
-    UpdateSensitiveTxConfigHandler, VerifyChallengeHandler,
+    RevokeSessionHandler, SetMfaPolicyHandler, UpdateParamsHandler, UpdateSensitiveTxConfigHandler,
+    VerifyChallengeHandler,
 };
 pub use params::MfaParams;
 

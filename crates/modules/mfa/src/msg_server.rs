@@ -111,11 +111,17 @@ impl EnrollFactorHandler {
             .filter(|c| c.account == sender.to_string() && c.registration)
             .ok_or_else(|| MfaError::ChallengeNotFound(reg.challenge_id.clone()))?;
         if ch.status != ChallengeStatus::Pending as i32 || now >= ch.expires_at {
-            return Err(MfaError::ChallengeNotPending(ch.challenge_id.clone(), "not pending or expired").into());
+            return Err(MfaError::ChallengeNotPending(
+                ch.challenge_id.clone(),
+                "not pending or expired",
+            )
+            .into());
         }
         charge_parse(
             ctx,
-            reg.client_data_json.len().saturating_add(reg.attestation_object.len()),
+            reg.client_data_json
+                .len()
+                .saturating_add(reg.attestation_object.len()),
         )?;
         ctx.consume_gas(SIG_VERIFY_GAS, "fido2 attestation")?;
         let r = webauthn::verify_registration(
@@ -182,24 +188,39 @@ impl MsgHandler for EnrollFactorHandler {
     }
     fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
         parse_addr(&msg.sender)?;
-        factor_of(msg.factor_type)
-            .ok_or_else(|| field("factor_type", format!("unknown factor type {}", msg.factor_type)))?;
+        factor_of(msg.factor_type).ok_or_else(|| {
+            field(
+                "factor_type",
+                format!("unknown factor type {}", msg.factor_type),
+            )
+        })?;
         check_len("label", msg.label.len(), 0, MAX_LABEL)?;
-        check_len("sealed_secret", msg.sealed_secret.len(), 0, MAX_SEALED_SECRET)?;
+        check_len(
+            "sealed_secret",
+            msg.sealed_secret.len(),
+            0,
+            MAX_SEALED_SECRET,
+        )?;
         if !msg.contact_hash.is_empty() {
             check_len("contact_hash", msg.contact_hash.len(), 32, 32)?;
         }
         if msg.backup_code_hashes.len() > crate::params::HARD_MAX_BACKUP_CODES as usize
             || msg.backup_code_hashes.iter().any(|h| h.len() != 32)
         {
-            return Err(field("backup_code_hashes", "at most 32 SHA-256 hashes of 32 bytes"));
+            return Err(field(
+                "backup_code_hashes",
+                "at most 32 SHA-256 hashes of 32 bytes",
+            ));
         }
         Ok(())
     }
     fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
         self.check_stateless(msg)?;
         let sender = parse_addr(&msg.sender)?;
-        self.keeper.keepers.roles.require_operational(ctx, &sender)?;
+        self.keeper
+            .keepers
+            .roles
+            .require_operational(ctx, &sender)?;
         let params = state::params(ctx)?;
         let f = allowed(&params, msg.factor_type)?;
         let now = state::now(ctx)?;
@@ -219,7 +240,10 @@ impl MsgHandler for EnrollFactorHandler {
         let mut e = match f {
             FactorType::Fido2 => {
                 let reg = msg.fido2_registration.as_ref().ok_or_else(|| {
-                    field("fido2_registration", "required for FIDO2: answer a registration challenge")
+                    field(
+                        "fido2_registration",
+                        "required for FIDO2: answer a registration challenge",
+                    )
                 })?;
                 self.enroll_fido2(ctx, &params, &sender, reg, now)?
             }
@@ -260,7 +284,10 @@ impl MsgHandler for EnrollFactorHandler {
             }
             FactorType::Veid => FactorEnrollment::default(),
             FactorType::TrustedDevice => {
-                return Err(field("factor_type", "add trusted devices with MsgAddTrustedDevice"))
+                return Err(field(
+                    "factor_type",
+                    "add trusted devices with MsgAddTrustedDevice",
+                ))
             }
             FactorType::HardwareKey | FactorType::Unspecified => {
                 return Err(field("factor_type", "hardware keys are not supported yet"))
@@ -351,13 +378,23 @@ impl MsgHandler for SetMfaPolicyHandler {
         validate_combinations("required_factors", &p.required_factors)?;
         validate_combinations("recovery_factors", &p.recovery_factors)?;
         validate_combinations("key_rotation_factors", &p.key_rotation_factors)?;
-        if let Some(r) = p.trusted_device_rule.as_ref().and_then(|r| r.reduced_factors.as_ref()) {
+        if let Some(r) = p
+            .trusted_device_rule
+            .as_ref()
+            .and_then(|r| r.reduced_factors.as_ref())
+        {
             if !r.factors.is_empty() {
-                validate_combinations("trusted_device_rule.reduced_factors", std::slice::from_ref(r))?;
+                validate_combinations(
+                    "trusted_device_rule.reduced_factors",
+                    std::slice::from_ref(r),
+                )?;
             }
         }
         if p.session_duration > 86_400 {
-            return Err(MfaError::InvalidPolicy("session_duration must be <= 86400 seconds".into()).into());
+            return Err(MfaError::InvalidPolicy(
+                "session_duration must be <= 86400 seconds".into(),
+            )
+            .into());
         }
         if p.veid_threshold > 100 {
             return Err(MfaError::InvalidPolicy("veid_threshold must be 0..=100".into()).into());
@@ -411,8 +448,12 @@ impl MsgHandler for CreateChallengeHandler {
     }
     fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
         parse_addr(&msg.sender)?;
-        let f = factor_of(msg.factor_type)
-            .ok_or_else(|| field("factor_type", format!("unknown factor type {}", msg.factor_type)))?;
+        let f = factor_of(msg.factor_type).ok_or_else(|| {
+            field(
+                "factor_type",
+                format!("unknown factor type {}", msg.factor_type),
+            )
+        })?;
         if !msg.factor_id.is_empty() {
             check_id("factor_id", &msg.factor_id)?;
         }
@@ -421,17 +462,33 @@ impl MsgHandler for CreateChallengeHandler {
         }
         if msg.registration {
             if f != FactorType::Fido2 {
-                return Err(field("registration", "only FIDO2 has registration challenges"));
+                return Err(field(
+                    "registration",
+                    "only FIDO2 has registration challenges",
+                ));
             }
         } else if action_of(msg.transaction_type).is_none() {
             return Err(field(
                 "transaction_type",
-                format!("unknown sensitive transaction type {}", msg.transaction_type),
+                format!(
+                    "unknown sensitive transaction type {}",
+                    msg.transaction_type
+                ),
             ));
         }
         if let Some(ci) = &msg.client_info {
-            check_len("client_info.device_fingerprint", ci.device_fingerprint.len(), 0, MAX_FINGERPRINT)?;
-            check_len("client_info.user_agent", ci.user_agent.len(), 0, MAX_USER_AGENT)?;
+            check_len(
+                "client_info.device_fingerprint",
+                ci.device_fingerprint.len(),
+                0,
+                MAX_FINGERPRINT,
+            )?;
+            check_len(
+                "client_info.user_agent",
+                ci.user_agent.len(),
+                0,
+                MAX_USER_AGENT,
+            )?;
         }
         Ok(())
     }
@@ -441,7 +498,8 @@ impl MsgHandler for CreateChallengeHandler {
         let params = state::params(ctx)?;
         let f = allowed(&params, msg.factor_type)?;
         let now = state::now(ctx)?;
-        let open_limit = usize::try_from(params.max_open_challenges_per_account).unwrap_or(usize::MAX);
+        let open_limit =
+            usize::try_from(params.max_open_challenges_per_account).unwrap_or(usize::MAX);
         if state::open_challenge_ids(ctx, &sender, open_limit)?.len() >= open_limit {
             return Err(MfaError::TooManyChallenges(params.max_open_challenges_per_account).into());
         }
@@ -469,7 +527,9 @@ impl MsgHandler for CreateChallengeHandler {
                             && e.status == FactorStatus::Active as i32
                             && (msg.factor_id.is_empty() || e.factor_id == msg.factor_id)
                     })
-                    .ok_or_else(|| MfaError::FactorNotFound(factor_name(f), msg.factor_id.clone()))?;
+                    .ok_or_else(|| {
+                        MfaError::FactorNotFound(factor_name(f), msg.factor_id.clone())
+                    })?;
                 if let Some(c) = &e.fido2 {
                     allowed_credentials.push(c.credential_id.clone());
                 }
@@ -488,7 +548,9 @@ impl MsgHandler for CreateChallengeHandler {
                 .into());
             }
             if !session_valid(&s, now) {
-                return Err(MfaError::SessionNotUsable(s.session_id, "expired or used".into()).into());
+                return Err(
+                    MfaError::SessionNotUsable(s.session_id, "expired or used".into()).into(),
+                );
             }
         }
         let d = Derivation::new(ctx, &sender)?;
@@ -516,7 +578,10 @@ impl MsgHandler for CreateChallengeHandler {
             },
         };
         state::set_challenge(ctx, &sender, &ch)?;
-        ctx.put(state_key::challenge_expiry(ch.expires_at, &ch.challenge_id), Vec::new())?;
+        ctx.put(
+            state_key::challenge_expiry(ch.expires_at, &ch.challenge_id),
+            Vec::new(),
+        )?;
         ctx.emit(events::challenge_created(&ch));
         ctx.emit(message_event(&sender));
         Ok(MsgCreateChallengeResponse {
@@ -550,8 +615,9 @@ impl VerifyChallengeHandler {
     ) -> Result<Verdict, AppError> {
         let f = factor_of(ch.factor_type).unwrap_or(FactorType::Unspecified);
         let enrolment = |ctx: &mut Context<'_>| -> Result<Option<FactorEnrollment>, AppError> {
-            Ok(state::factor(ctx, sender, &ch.factor_id)?
-                .filter(|e| e.status == FactorStatus::Active as i32 && e.factor_type == ch.factor_type))
+            Ok(state::factor(ctx, sender, &ch.factor_id)?.filter(|e| {
+                e.status == FactorStatus::Active as i32 && e.factor_type == ch.factor_type
+            }))
         };
         Ok(match f {
             FactorType::Fido2 => {
@@ -603,7 +669,10 @@ impl VerifyChallengeHandler {
                 else {
                     return Ok(Err(format!(
                         "verifier key {:?} is not registered for this factor type",
-                        att.verifier_key_id.chars().take(MAX_KEY_ID).collect::<String>()
+                        att.verifier_key_id
+                            .chars()
+                            .take(MAX_KEY_ID)
+                            .collect::<String>()
                     )));
                 };
                 ctx.consume_gas(SIG_VERIFY_GAS, "verifier attestation")?;
@@ -640,7 +709,11 @@ impl VerifyChallengeHandler {
                     ]
                     .concat(),
                 );
-                match codes.code_hashes.iter().position(|c| c.as_slice() == h.as_slice()) {
+                match codes
+                    .code_hashes
+                    .iter()
+                    .position(|c| c.as_slice() == h.as_slice())
+                {
                     Some(i) => {
                         codes.code_hashes.remove(i);
                         e.backup_codes = Some(codes);
@@ -702,7 +775,11 @@ impl VerifyChallengeHandler {
                     && s.transaction_type == ch.transaction_type
                     && session_valid(s, now)
             }) {
-                if !s.verified_factors.iter().any(|v| v.factor_type == ch.factor_type) {
+                if !s
+                    .verified_factors
+                    .iter()
+                    .any(|v| v.factor_type == ch.factor_type)
+                {
                     s.verified_factors.push(factor);
                 }
                 state::set_session(ctx, sender, &s)?;
@@ -736,7 +813,10 @@ impl VerifyChallengeHandler {
                 .unwrap_or_default(),
         };
         state::set_session(ctx, sender, &s)?;
-        ctx.put(state_key::session_expiry(s.expires_at, &s.session_id), Vec::new())?;
+        ctx.put(
+            state_key::session_expiry(s.expires_at, &s.session_id),
+            Vec::new(),
+        )?;
         ctx.emit(events::session_created(&s));
         Ok(s)
     }
@@ -757,13 +837,38 @@ impl MsgHandler for VerifyChallengeHandler {
         parse_addr(&msg.sender)?;
         check_id("challenge_id", &msg.challenge_id)?;
         if let Some(a) = &msg.fido2 {
-            check_len("fido2.credential_id", a.credential_id.len(), 0, webauthn::MAX_CREDENTIAL_ID)?;
-            check_len("fido2.client_data_json", a.client_data_json.len(), 0, webauthn::MAX_CLIENT_DATA)?;
-            check_len("fido2.authenticator_data", a.authenticator_data.len(), 0, webauthn::MAX_AUTHENTICATOR_DATA)?;
-            check_len("fido2.signature", a.signature.len(), 0, webauthn::MAX_SIGNATURE)?;
+            check_len(
+                "fido2.credential_id",
+                a.credential_id.len(),
+                0,
+                webauthn::MAX_CREDENTIAL_ID,
+            )?;
+            check_len(
+                "fido2.client_data_json",
+                a.client_data_json.len(),
+                0,
+                webauthn::MAX_CLIENT_DATA,
+            )?;
+            check_len(
+                "fido2.authenticator_data",
+                a.authenticator_data.len(),
+                0,
+                webauthn::MAX_AUTHENTICATOR_DATA,
+            )?;
+            check_len(
+                "fido2.signature",
+                a.signature.len(),
+                0,
+                webauthn::MAX_SIGNATURE,
+            )?;
         }
         if let Some(a) = &msg.attestation {
-            check_len("attestation.verifier_key_id", a.verifier_key_id.len(), 0, MAX_KEY_ID)?;
+            check_len(
+                "attestation.verifier_key_id",
+                a.verifier_key_id.len(),
+                0,
+                MAX_KEY_ID,
+            )?;
             check_len("attestation.signature", a.signature.len(), 0, 128)?;
         }
         check_len("backup_code", msg.backup_code.len(), 0, MAX_BACKUP_CODE)?;
@@ -778,14 +883,18 @@ impl MsgHandler for VerifyChallengeHandler {
             .filter(|c| c.account == msg.sender)
             .ok_or_else(|| MfaError::ChallengeNotFound(msg.challenge_id.clone()))?;
         if ch.registration {
-            return Err(field("challenge_id", "a registration challenge is answered by MsgEnrollFactor"));
+            return Err(field(
+                "challenge_id",
+                "a registration challenge is answered by MsgEnrollFactor",
+            ));
         }
-        let respond = |outcome: VerifyOutcome, reason: String, left: u32| MsgVerifyChallengeResponse {
-            outcome: outcome as i32,
-            reason,
-            attempts_left: left,
-            ..Default::default()
-        };
+        let respond =
+            |outcome: VerifyOutcome, reason: String, left: u32| MsgVerifyChallengeResponse {
+                outcome: outcome as i32,
+                reason,
+                attempts_left: left,
+                ..Default::default()
+            };
         let status = ChallengeStatus::try_from(ch.status).unwrap_or(ChallengeStatus::Unspecified);
         match status {
             ChallengeStatus::Pending => {}
@@ -803,7 +912,9 @@ impl MsgHandler for VerifyChallengeHandler {
             }
             _ => {
                 ctx.emit(message_event(&sender));
-                return Ok(respond(VerifyOutcome::Expired, "challenge expired".into(), 0).encode_to_vec());
+                return Ok(
+                    respond(VerifyOutcome::Expired, "challenge expired".into(), 0).encode_to_vec(),
+                );
             }
         }
         if now >= ch.expires_at {
@@ -811,7 +922,9 @@ impl MsgHandler for VerifyChallengeHandler {
             state::set_challenge(ctx, &sender, &ch)?;
             ctx.emit(events::challenge_expired(&ch));
             ctx.emit(message_event(&sender));
-            return Ok(respond(VerifyOutcome::Expired, "challenge expired".into(), 0).encode_to_vec());
+            return Ok(
+                respond(VerifyOutcome::Expired, "challenge expired".into(), 0).encode_to_vec(),
+            );
         }
         ch.attempt_count = ch.attempt_count.saturating_add(1);
         let verdict = self.verdict(ctx, &params, &sender, &ch, msg, now)?;
@@ -844,7 +957,11 @@ impl MsgHandler for VerifyChallengeHandler {
         let session = self.record_session(ctx, &params, &sender, &ch, now)?;
         ch.session_id = session.session_id.clone();
         state::set_challenge(ctx, &sender, &ch)?;
-        let verified: Vec<i32> = session.verified_factors.iter().map(|v| v.factor_type).collect();
+        let verified: Vec<i32> = session
+            .verified_factors
+            .iter()
+            .map(|v| v.factor_type)
+            .collect();
         let action = action_of(ch.transaction_type)
             .ok_or_else(|| MfaError::Corrupt("challenge transaction type".into()))?;
         let is_satisfied = match requirement(ctx, &sender, action, u128::MAX)? {
@@ -885,7 +1002,12 @@ impl MsgHandler for AddTrustedDeviceHandler {
     }
     fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
         parse_addr(&msg.sender)?;
-        check_len("device_fingerprint", msg.device_fingerprint.len(), 1, MAX_FINGERPRINT)?;
+        check_len(
+            "device_fingerprint",
+            msg.device_fingerprint.len(),
+            1,
+            MAX_FINGERPRINT,
+        )?;
         check_len("label", msg.label.len(), 0, MAX_LABEL)?;
         check_len("trust_token_hash", msg.trust_token_hash.len(), 32, 32)
     }
@@ -941,7 +1063,12 @@ impl MsgHandler for RemoveTrustedDeviceHandler {
     }
     fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
         parse_addr(&msg.sender)?;
-        check_len("device_fingerprint", msg.device_fingerprint.len(), 1, MAX_FINGERPRINT)
+        check_len(
+            "device_fingerprint",
+            msg.device_fingerprint.len(),
+            1,
+            MAX_FINGERPRINT,
+        )
     }
     fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
         self.check_stateless(msg)?;
@@ -987,7 +1114,11 @@ impl MsgHandler for RevokeSessionHandler {
     }
 }
 
-fn require_authority(keeper: &MfaKeeper, ctx: &mut Context<'_>, a: &Address) -> Result<(), AppError> {
+fn require_authority(
+    keeper: &MfaKeeper,
+    ctx: &mut Context<'_>,
+    a: &Address,
+) -> Result<(), AppError> {
     if keeper.keepers.is_authority(ctx, a)? {
         Ok(())
     } else {
@@ -1017,8 +1148,7 @@ impl MsgHandler for UpdateSensitiveTxConfigHandler {
             .config
             .as_ref()
             .ok_or_else(|| MfaError::InvalidConfig("config missing".into()))?;
-        validate_config(c)
-            .map_err(AppError::from)
+        validate_config(c).map_err(AppError::from)
     }
     fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
         self.check_stateless(msg)?;
@@ -1055,7 +1185,8 @@ pub fn validate_verifier_key(k: &VerifierKey) -> Result<(), MfaError> {
         .as_slice()
         .try_into()
         .map_err(|_| bad("public_key must be a 32-byte Ed25519 key"))?;
-    ed25519_dalek::VerifyingKey::from_bytes(&pk).map_err(|_| bad("public_key is not an Ed25519 point"))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&pk)
+        .map_err(|_| bad("public_key is not an Ed25519 point"))?;
     ve_crypto::envelope::validate_fingerprint(&k.encryption_fingerprint)
         .map_err(|_| bad("encryption_fingerprint must be 40 lowercase hex characters"))?;
     if k.factor_types.is_empty()
@@ -1101,7 +1232,10 @@ impl MsgHandler for AddVerifierKeyHandler {
             return Err(MfaError::VerifierExists(k.key_id).into());
         }
         if state::verifiers(ctx)?.len() >= state::MAX_VERIFIERS {
-            return Err(field("key", format!("at most {} verifier keys", state::MAX_VERIFIERS)));
+            return Err(field(
+                "key",
+                format!("at most {} verifier keys", state::MAX_VERIFIERS),
+            ));
         }
         k.added_at = state::now(ctx)?;
         state::set_verifier(ctx, &k)?;

@@ -114,8 +114,7 @@ impl MfaParams {
         if self.max_backup_codes == 0 || self.max_backup_codes > HARD_MAX_BACKUP_CODES {
             return bad("max_backup_codes must be 1..=32");
         }
-        if self.max_open_challenges_per_account == 0 || self.max_open_challenges_per_account > 100
-        {
+        if self.max_open_challenges_per_account == 0 || self.max_open_challenges_per_account > 100 {
             return bad("max_open_challenges_per_account must be 1..=100");
         }
         Ok(())

@@ -162,7 +162,10 @@ pub fn authorization_sessions(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec
     let now = state::last_block_time(&mut store)?;
     let mut sessions = Vec::with_capacity(entries.len());
     for (k, _) in entries {
-        let Some(id) = k.get(prefix.len()..).and_then(|b| std::str::from_utf8(b).ok()) else {
+        let Some(id) = k
+            .get(prefix.len()..)
+            .and_then(|b| std::str::from_utf8(b).ok())
+        else {
             continue;
         };
         if let Some(s) = state::session(&mut store, id)? {

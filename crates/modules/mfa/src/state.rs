@@ -93,7 +93,11 @@ pub fn factor(
     get(store, &state_key::factor(a, id), "factor")
 }
 
-pub fn set_factor(store: &mut impl Store, a: &Address, f: &FactorEnrollment) -> Result<(), AppError> {
+pub fn set_factor(
+    store: &mut impl Store,
+    a: &Address,
+    f: &FactorEnrollment,
+) -> Result<(), AppError> {
     store.put(state_key::factor(a, &f.factor_id), f.encode_to_vec())
 }
 
@@ -125,8 +129,7 @@ pub fn challenge(store: &mut impl Store, id: &str) -> Result<Option<Challenge>, 
 /// Writes a challenge; keeps the open-challenge index in step with its status.
 pub fn set_challenge(store: &mut impl Store, a: &Address, c: &Challenge) -> Result<(), AppError> {
     store.put(state_key::challenge(&c.challenge_id), c.encode_to_vec())?;
-    if c.status == ChallengeStatus::Verified as i32 || c.status == ChallengeStatus::Expired as i32
-    {
+    if c.status == ChallengeStatus::Verified as i32 || c.status == ChallengeStatus::Expired as i32 {
         store.delete(state_key::open_challenge(a, &c.challenge_id))
     } else {
         store.put(state_key::open_challenge(a, &c.challenge_id), Vec::new())
@@ -155,7 +158,11 @@ pub fn session(store: &mut impl Store, id: &str) -> Result<Option<AuthorizationS
     get(store, &state_key::session(id), "session")
 }
 
-pub fn set_session(store: &mut impl Store, a: &Address, s: &AuthorizationSession) -> Result<(), AppError> {
+pub fn set_session(
+    store: &mut impl Store,
+    a: &Address,
+    s: &AuthorizationSession,
+) -> Result<(), AppError> {
     store.put(state_key::account_session(a, &s.session_id), Vec::new())?;
     store.put(state_key::session(&s.session_id), s.encode_to_vec())
 }
@@ -182,10 +189,17 @@ pub fn devices(
 }
 
 pub fn set_device(store: &mut impl Store, a: &Address, d: &TrustedDevice) -> Result<(), AppError> {
-    store.put(state_key::device(a, &d.device_fingerprint), d.encode_to_vec())
+    store.put(
+        state_key::device(a, &d.device_fingerprint),
+        d.encode_to_vec(),
+    )
 }
 
-pub fn delete_device(store: &mut impl Store, a: &Address, fingerprint: &str) -> Result<(), AppError> {
+pub fn delete_device(
+    store: &mut impl Store,
+    a: &Address,
+    fingerprint: &str,
+) -> Result<(), AppError> {
     store.delete(state_key::device(a, fingerprint))
 }
 
@@ -199,7 +213,12 @@ pub fn set_config(store: &mut impl Store, c: &SensitiveTxConfig) -> Result<(), A
 }
 
 pub fn configs(store: &mut impl Store) -> Result<Vec<SensitiveTxConfig>, AppError> {
-    list(store, state_key::CONFIG_PREFIX, 1_000, "sensitive tx config")
+    list(
+        store,
+        state_key::CONFIG_PREFIX,
+        1_000,
+        "sensitive tx config",
+    )
 }
 
 pub fn verifier(store: &mut impl Store, key_id: &str) -> Result<Option<VerifierKey>, AppError> {
@@ -218,5 +237,10 @@ pub fn delete_verifier(store: &mut impl Store, key_id: &str) -> Result<(), AppEr
 pub const MAX_VERIFIERS: usize = 32;
 
 pub fn verifiers(store: &mut impl Store) -> Result<Vec<VerifierKey>, AppError> {
-    list(store, state_key::VERIFIER_PREFIX, MAX_VERIFIERS, "verifier key")
+    list(
+        store,
+        state_key::VERIFIER_PREFIX,
+        MAX_VERIFIERS,
+        "verifier key",
+    )
 }

@@ -173,7 +173,11 @@ impl SoftAuthenticator {
     }
 
     /// `navigator.credentials.create`: (clientDataJSON, attestationObject).
-    pub fn register(&mut self, challenge: &[u8], format: Format) -> Result<(Vec<u8>, Vec<u8>), String> {
+    pub fn register(
+        &mut self,
+        challenge: &[u8],
+        format: Format,
+    ) -> Result<(Vec<u8>, Vec<u8>), String> {
         let client_data = self.client_data("webauthn.create", challenge);
         let auth_data = self.auth_data(true)?;
         let (fmt, stmt) = match format {
@@ -234,9 +238,20 @@ mod tests {
     fn es256_and_eddsa_registrations_and_assertions_verify() {
         let origins = vec!["https://virtengine.com".to_string()];
         for (mut a, fmt) in [
-            (SoftAuthenticator::es256(b"k1", "virtengine.com", "https://virtengine.com").unwrap(), Format::None),
-            (SoftAuthenticator::es256(b"k2", "virtengine.com", "https://virtengine.com").unwrap(), Format::PackedSelf),
-            (SoftAuthenticator::ed25519(b"k3", "virtengine.com", "https://virtengine.com"), Format::PackedSelf),
+            (
+                SoftAuthenticator::es256(b"k1", "virtengine.com", "https://virtengine.com")
+                    .unwrap(),
+                Format::None,
+            ),
+            (
+                SoftAuthenticator::es256(b"k2", "virtengine.com", "https://virtengine.com")
+                    .unwrap(),
+                Format::PackedSelf,
+            ),
+            (
+                SoftAuthenticator::ed25519(b"k3", "virtengine.com", "https://virtengine.com"),
+                Format::PackedSelf,
+            ),
         ] {
             let challenge = [7u8; 32];
             let (cd, att) = a.register(&challenge, fmt).unwrap();
@@ -244,30 +259,85 @@ mod tests {
             assert_eq!(r.credential_id, a.credential_id);
             let ch2 = [9u8; 32];
             let s = a.assert(&ch2).unwrap();
-            let count = verify_assertion(&r.cose_key, 0, &s.client_data_json, &s.authenticator_data, &s.signature, &ch2, &rp(&origins)).unwrap();
+            let count = verify_assertion(
+                &r.cose_key,
+                0,
+                &s.client_data_json,
+                &s.authenticator_data,
+                &s.signature,
+                &ch2,
+                &rp(&origins),
+            )
+            .unwrap();
             assert_eq!(count, 1);
             // Replaying the same assertion fails the sign-count rule.
-            assert!(verify_assertion(&r.cose_key, 1, &s.client_data_json, &s.authenticator_data, &s.signature, &ch2, &rp(&origins)).is_err());
+            assert!(verify_assertion(
+                &r.cose_key,
+                1,
+                &s.client_data_json,
+                &s.authenticator_data,
+                &s.signature,
+                &ch2,
+                &rp(&origins)
+            )
+            .is_err());
             // Another challenge, another origin, a flipped signature bit: all refused.
-            assert!(verify_assertion(&r.cose_key, 0, &s.client_data_json, &s.authenticator_data, &s.signature, &[1u8; 32], &rp(&origins)).is_err());
+            assert!(verify_assertion(
+                &r.cose_key,
+                0,
+                &s.client_data_json,
+                &s.authenticator_data,
+                &s.signature,
+                &[1u8; 32],
+                &rp(&origins)
+            )
+            .is_err());
             let other = vec!["https://evil.example".to_string()];
-            assert!(verify_assertion(&r.cose_key, 0, &s.client_data_json, &s.authenticator_data, &s.signature, &ch2, &rp(&other)).is_err());
+            assert!(verify_assertion(
+                &r.cose_key,
+                0,
+                &s.client_data_json,
+                &s.authenticator_data,
+                &s.signature,
+                &ch2,
+                &rp(&other)
+            )
+            .is_err());
             let mut bad = s.signature.clone();
             let last = bad.len() - 1;
             bad[last] ^= 1;
-            assert!(verify_assertion(&r.cose_key, 0, &s.client_data_json, &s.authenticator_data, &bad, &ch2, &rp(&origins)).is_err());
+            assert!(verify_assertion(
+                &r.cose_key,
+                0,
+                &s.client_data_json,
+                &s.authenticator_data,
+                &bad,
+                &ch2,
+                &rp(&origins)
+            )
+            .is_err());
         }
     }
 
     #[test]
     fn missing_user_verification_is_refused_when_required() {
         let origins = vec!["https://virtengine.com".to_string()];
-        let mut a = SoftAuthenticator::es256(b"uv", "virtengine.com", "https://virtengine.com").unwrap();
+        let mut a =
+            SoftAuthenticator::es256(b"uv", "virtengine.com", "https://virtengine.com").unwrap();
         let (cd, att) = a.register(&[1u8; 32], Format::None).unwrap();
         let r = verify_registration(&cd, &att, &[1u8; 32], &rp(&origins)).unwrap();
         a.user_verified = false;
         let s = a.assert(&[2u8; 32]).unwrap();
-        let err = verify_assertion(&r.cose_key, 0, &s.client_data_json, &s.authenticator_data, &s.signature, &[2u8; 32], &rp(&origins)).unwrap_err();
+        let err = verify_assertion(
+            &r.cose_key,
+            0,
+            &s.client_data_json,
+            &s.authenticator_data,
+            &s.signature,
+            &[2u8; 32],
+            &rp(&origins),
+        )
+        .unwrap_err();
         assert!(err.contains("UV"), "{err}");
     }
 }

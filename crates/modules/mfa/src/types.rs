@@ -131,10 +131,7 @@ pub fn satisfied(combos: &[FactorCombination], verified: &[i32]) -> bool {
         .any(|c| !c.factors.is_empty() && c.factors.iter().all(|f| verified.contains(f)))
 }
 
-pub fn validate_combinations(
-    field: &str,
-    combos: &[FactorCombination],
-) -> Result<(), MfaError> {
+pub fn validate_combinations(field: &str, combos: &[FactorCombination]) -> Result<(), MfaError> {
     if combos.len() > MAX_COMBINATIONS {
         return Err(MfaError::InvalidPolicy(format!(
             "{field}: at most {MAX_COMBINATIONS} combinations"
@@ -185,10 +182,15 @@ pub fn validate_config(c: &SensitiveTxConfig) -> Result<(), MfaError> {
         )));
     }
     if c.min_veid_score > 100 {
-        return Err(MfaError::InvalidConfig("min_veid_score must be 0..=100".into()));
+        return Err(MfaError::InvalidConfig(
+            "min_veid_score must be 0..=100".into(),
+        ));
     }
-    validate_combinations("required_factor_combinations", &c.required_factor_combinations)
-        .map_err(|e| MfaError::InvalidConfig(e.to_string()))?;
+    validate_combinations(
+        "required_factor_combinations",
+        &c.required_factor_combinations,
+    )
+    .map_err(|e| MfaError::InvalidConfig(e.to_string()))?;
     if c.session_duration > 86_400 {
         return Err(MfaError::InvalidConfig(
             "session_duration must be <= 86400 seconds".into(),
@@ -196,7 +198,9 @@ pub fn validate_config(c: &SensitiveTxConfig) -> Result<(), MfaError> {
     }
     parse_uve(&c.value_threshold_uve)?;
     if c.description.len() > 256 {
-        return Err(MfaError::InvalidConfig("description: at most 256 bytes".into()));
+        return Err(MfaError::InvalidConfig(
+            "description: at most 256 bytes".into(),
+        ));
     }
     Ok(())
 }
@@ -248,8 +252,26 @@ pub fn default_configs() -> Vec<SensitiveTxConfig> {
             0,
             "account state change / recovery",
         ),
-        cfg(A::KeyRotation, 50, strong(), 0, true, false, 0, "account key rotation"),
-        cfg(A::IdentityRebind, 50, strong(), 0, true, false, 0, "identity wallet rebind"),
+        cfg(
+            A::KeyRotation,
+            50,
+            strong(),
+            0,
+            true,
+            false,
+            0,
+            "account key rotation",
+        ),
+        cfg(
+            A::IdentityRebind,
+            50,
+            strong(),
+            0,
+            true,
+            false,
+            0,
+            "identity wallet rebind",
+        ),
         cfg(
             A::MfaChange,
             50,
@@ -260,15 +282,96 @@ pub fn default_configs() -> Vec<SensitiveTxConfig> {
             0,
             "revoke a factor or change an enabled MFA policy",
         ),
-        cfg(A::ProviderRegistration, 70, strong(), 900, false, false, 0, "provider registration"),
-        cfg(A::HpcClusterRegistration, 70, strong(), 900, false, false, 0, "HPC cluster registration"),
-        cfg(A::ValidatorRegistration, 85, strong(), 0, true, false, 0, "validator registration"),
-        cfg(A::LargeTransfer, 70, strong(), 900, false, false, 10_000, "transfer of 10,000 VE or more"),
-        cfg(A::RoleChange, 85, strong(), 0, true, false, 0, "role assignment or revocation"),
-        cfg(A::HighValueOrder, 70, strong(), 1_800, false, false, 1_000, "order of 1,000 VE or more"),
-        cfg(A::GovernanceProposal, 70, strong(), 900, false, false, 0, "governance proposal"),
-        cfg(A::GovernanceVote, 70, light(), 1_800, false, true, 0, "governance vote"),
-        cfg(A::Withdrawal, 50, light(), 900, false, true, 1_000, "withdrawal of 1,000 VE or more"),
+        cfg(
+            A::ProviderRegistration,
+            70,
+            strong(),
+            900,
+            false,
+            false,
+            0,
+            "provider registration",
+        ),
+        cfg(
+            A::HpcClusterRegistration,
+            70,
+            strong(),
+            900,
+            false,
+            false,
+            0,
+            "HPC cluster registration",
+        ),
+        cfg(
+            A::ValidatorRegistration,
+            85,
+            strong(),
+            0,
+            true,
+            false,
+            0,
+            "validator registration",
+        ),
+        cfg(
+            A::LargeTransfer,
+            70,
+            strong(),
+            900,
+            false,
+            false,
+            10_000,
+            "transfer of 10,000 VE or more",
+        ),
+        cfg(
+            A::RoleChange,
+            85,
+            strong(),
+            0,
+            true,
+            false,
+            0,
+            "role assignment or revocation",
+        ),
+        cfg(
+            A::HighValueOrder,
+            70,
+            strong(),
+            1_800,
+            false,
+            false,
+            1_000,
+            "order of 1,000 VE or more",
+        ),
+        cfg(
+            A::GovernanceProposal,
+            70,
+            strong(),
+            900,
+            false,
+            false,
+            0,
+            "governance proposal",
+        ),
+        cfg(
+            A::GovernanceVote,
+            70,
+            light(),
+            1_800,
+            false,
+            true,
+            0,
+            "governance vote",
+        ),
+        cfg(
+            A::Withdrawal,
+            50,
+            light(),
+            900,
+            false,
+            true,
+            1_000,
+            "withdrawal of 1,000 VE or more",
+        ),
         cfg(
             A::TrustedDeviceChange,
             0,
@@ -317,9 +420,18 @@ mod tests {
 
     #[test]
     fn a_session_authorizes_lower_risk_actions_of_its_category_only() {
-        assert!(authorizes(SensitiveAction::LargeTransfer, SensitiveAction::Withdrawal));
-        assert!(!authorizes(SensitiveAction::Withdrawal, SensitiveAction::LargeTransfer));
-        assert!(!authorizes(SensitiveAction::LargeTransfer, SensitiveAction::RoleChange));
+        assert!(authorizes(
+            SensitiveAction::LargeTransfer,
+            SensitiveAction::Withdrawal
+        ));
+        assert!(!authorizes(
+            SensitiveAction::Withdrawal,
+            SensitiveAction::LargeTransfer
+        ));
+        assert!(!authorizes(
+            SensitiveAction::LargeTransfer,
+            SensitiveAction::RoleChange
+        ));
     }
 
     #[test]

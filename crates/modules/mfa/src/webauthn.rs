@@ -163,7 +163,9 @@ pub fn check_client_data(
     rp: &RelyingParty<'_>,
 ) -> Result<(), String> {
     if json.is_empty() || json.len() > MAX_CLIENT_DATA {
-        return Err(format!("clientDataJSON must be 1..={MAX_CLIENT_DATA} bytes"));
+        return Err(format!(
+            "clientDataJSON must be 1..={MAX_CLIENT_DATA} bytes"
+        ));
     }
     let cd: ClientData =
         serde_json::from_slice(json).map_err(|e| format!("clientDataJSON: {e}"))?;
@@ -177,7 +179,10 @@ pub fn check_client_data(
         return Err("clientDataJSON challenge is not this challenge".into());
     }
     if !rp.origins.iter().any(|o| *o == cd.origin) {
-        return Err(format!("origin {:?} is not allowed (params.fido2_allowed_origins)", cd.origin));
+        return Err(format!(
+            "origin {:?} is not allowed (params.fido2_allowed_origins)",
+            cd.origin
+        ));
     }
     Ok(())
 }
@@ -201,7 +206,9 @@ pub struct AttestedCredential {
 
 pub fn parse_auth_data(data: &[u8]) -> Result<AuthData, String> {
     if data.len() < 37 || data.len() > MAX_AUTHENTICATOR_DATA {
-        return Err(format!("authenticatorData must be 37..={MAX_AUTHENTICATOR_DATA} bytes"));
+        return Err(format!(
+            "authenticatorData must be 37..={MAX_AUTHENTICATOR_DATA} bytes"
+        ));
     }
     let rp_id_hash: [u8; 32] = data
         .get(..32)
@@ -215,7 +222,10 @@ pub fn parse_auth_data(data: &[u8]) -> Result<AuthData, String> {
         .ok_or("authenticatorData too short")?;
     let mut rest = data.get(37..).unwrap_or_default();
     let attested = if flags & FLAG_AT != 0 {
-        let aaguid = rest.get(..16).ok_or("attested credential data truncated")?.to_vec();
+        let aaguid = rest
+            .get(..16)
+            .ok_or("attested credential data truncated")?
+            .to_vec();
         let len = rest
             .get(16..18)
             .and_then(|b| <[u8; 2]>::try_from(b).ok())
@@ -289,7 +299,9 @@ pub fn verify_registration(
 ) -> Result<Registered, String> {
     check_client_data(client_data_json, "webauthn.create", challenge, rp)?;
     if attestation_object.is_empty() || attestation_object.len() > MAX_ATTESTATION_OBJECT {
-        return Err(format!("attestationObject must be 1..={MAX_ATTESTATION_OBJECT} bytes"));
+        return Err(format!(
+            "attestationObject must be 1..={MAX_ATTESTATION_OBJECT} bytes"
+        ));
     }
     let (v, used) = cbor_item(attestation_object)?;
     if used != attestation_object.len() {
@@ -302,14 +314,18 @@ pub fn verify_registration(
         Some(Value::Text(t)) => t.clone(),
         _ => return Err("attestationObject has no fmt".into()),
     };
-    let auth_data = bytes_of(map_get_text(&m, "authData")).ok_or("attestationObject has no authData")?;
+    let auth_data =
+        bytes_of(map_get_text(&m, "authData")).ok_or("attestationObject has no authData")?;
     let att_stmt = match map_get_text(&m, "attStmt") {
         Some(Value::Map(s)) => s.clone(),
         _ => return Err("attestationObject has no attStmt map".into()),
     };
     let ad = parse_auth_data(auth_data)?;
     check_flags_and_rp(&ad, rp)?;
-    let cred = ad.attested.clone().ok_or("authData carries no attested credential (AT flag)")?;
+    let cred = ad
+        .attested
+        .clone()
+        .ok_or("authData carries no attested credential (AT flag)")?;
     match fmt.as_str() {
         "none" => {
             if !att_stmt.is_empty() {
@@ -324,7 +340,8 @@ pub fn verify_registration(
             if alg != Some(i128::from(cred.key.algorithm())) {
                 return Err("packed attStmt alg does not match the credential key".into());
             }
-            let sig = bytes_of(map_get_text(&att_stmt, "sig")).ok_or("packed attStmt has no sig")?;
+            let sig =
+                bytes_of(map_get_text(&att_stmt, "sig")).ok_or("packed attStmt has no sig")?;
             if sig.len() > MAX_SIGNATURE {
                 return Err("attestation signature too large".into());
             }
@@ -333,11 +350,9 @@ pub fn verify_registration(
                 .verify(&msg, sig)
                 .map_err(|e| format!("packed self attestation: {e}"))?;
         }
-        other => {
-            return Err(format!(
-                "attestation format {other:?} is not supported: use none or packed (self attestation)"
-            ))
-        }
+        other => return Err(format!(
+            "attestation format {other:?} is not supported: use none or packed (self attestation)"
+        )),
     }
     Ok(Registered {
         algorithm: cred.key.algorithm(),

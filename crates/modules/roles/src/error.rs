@@ -25,7 +25,9 @@ pub enum RolesError {
     SelfRevoke,
     #[error("the genesis_account role cannot be revoked from genesis account {0}")]
     GenesisRoleFixed(String),
-    #[error("account {0} is {1}: it cannot send transactions; an administrator must reactivate it")]
+    #[error(
+        "account {0} is {1}: it cannot send transactions; an administrator must reactivate it"
+    )]
     NotOperational(String, &'static str),
     #[error("{0} may not change account states: only genesis accounts and administrators may")]
     NotStateAuthority(String),
@@ -39,7 +41,9 @@ pub enum RolesError {
     NotGenesisAccount(String),
     #[error("{0} lacks role {1}")]
     MissingRole(String, &'static str),
-    #[error("{0} is not an authority: params change needs the gov module account or a genesis account")]
+    #[error(
+        "{0} is not an authority: params change needs the gov module account or a genesis account"
+    )]
     Unauthorized(String),
     #[error("invalid {field}: {reason}")]
     InvalidField { field: &'static str, reason: String },

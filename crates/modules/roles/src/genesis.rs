@@ -62,12 +62,15 @@ impl RolesGenesis {
                 return bad(format!("{} assigned {} twice", g.address, g.role));
             }
         }
-        for a in self.genesis_accounts.iter().chain(self.assignments.iter().map(|g| &g.address)) {
-            let held = u32::from(self.genesis_accounts.contains(a))
-                .saturating_add(
-                    u32::try_from(self.assignments.iter().filter(|g| g.address == *a).count())
-                        .unwrap_or(u32::MAX),
-                );
+        for a in self
+            .genesis_accounts
+            .iter()
+            .chain(self.assignments.iter().map(|g| &g.address))
+        {
+            let held = u32::from(self.genesis_accounts.contains(a)).saturating_add(
+                u32::try_from(self.assignments.iter().filter(|g| g.address == *a).count())
+                    .unwrap_or(u32::MAX),
+            );
             if held > self.params.max_roles_per_account {
                 return bad(format!("{a} holds more than max_roles_per_account roles"));
             }
@@ -76,7 +79,12 @@ impl RolesGenesis {
             if parse_state(&s.state).is_none() {
                 return bad(format!("unknown account state {:?}", s.state));
             }
-            if self.account_states.iter().take(i).any(|b| b.address == s.address) {
+            if self
+                .account_states
+                .iter()
+                .take(i)
+                .any(|b| b.address == s.address)
+            {
                 return bad(format!("account state of {} listed twice", s.address));
             }
         }
@@ -96,10 +104,16 @@ pub fn init_genesis(store: &mut impl Store, g: &RolesGenesis) -> Result<(), AppE
     };
     for a in &g.genesis_accounts {
         state::add_genesis_account(store, a)?;
-        state::set_assignment(store, a, Role::GenesisAccount, &assigned(a, Role::GenesisAccount))?;
+        state::set_assignment(
+            store,
+            a,
+            Role::GenesisAccount,
+            &assigned(a, Role::GenesisAccount),
+        )?;
     }
     for x in &g.assignments {
-        let role = Role::from_name(&x.role).ok_or_else(|| RolesError::UnknownRole(x.role.clone()))?;
+        let role =
+            Role::from_name(&x.role).ok_or_else(|| RolesError::UnknownRole(x.role.clone()))?;
         state::set_assignment(store, &x.address, role, &assigned(&x.address, role))?;
     }
     for s in &g.account_states {

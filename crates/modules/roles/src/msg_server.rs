@@ -64,7 +64,9 @@ fn assign(
     }
     let held = state::roles_of(ctx, target)?.len();
     if held >= usize::try_from(params.max_roles_per_account).unwrap_or(usize::MAX) {
-        return Err(RolesError::TooManyRoles(target.to_string(), params.max_roles_per_account).into());
+        return Err(
+            RolesError::TooManyRoles(target.to_string(), params.max_roles_per_account).into(),
+        );
     }
     let a = RoleAssignment {
         address: target.to_string(),
@@ -206,8 +208,8 @@ impl MsgHandler for SetAccountStateHandler {
         self.check_stateless(msg)?;
         let sender = parse_addr(&msg.sender)?;
         let target = parse_addr(&msg.address)?;
-        let to = parse_state(&msg.state)
-            .ok_or_else(|| RolesError::UnknownState(msg.state.clone()))?;
+        let to =
+            parse_state(&msg.state).ok_or_else(|| RolesError::UnknownState(msg.state.clone()))?;
         keeper::require_operational(ctx, &sender)?;
         let sender_genesis = state::is_genesis_account(ctx, &sender)?;
         if !sender_genesis && !state::has_role(ctx, &sender, Role::Administrator)? {

@@ -84,9 +84,10 @@ pub fn account_state(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, App
 }
 
 pub fn genesis_accounts(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
-    let entries = ctx.store.prefix(state_key::GENESIS_PREFIX, MAX_GENESIS_ACCOUNTS).map_err(|e| {
-        AppError::new("store", 1, format!("storage failure: {e}"))
-    })?;
+    let entries = ctx
+        .store
+        .prefix(state_key::GENESIS_PREFIX, MAX_GENESIS_ACCOUNTS)
+        .map_err(|e| AppError::new("store", 1, format!("storage failure: {e}")))?;
     let mut addresses = Vec::with_capacity(entries.len());
     for (k, _) in entries {
         let addr = k

@@ -67,6 +67,9 @@ mod tests {
             AccountState::Suspended,
             AccountState::Active
         ));
-        assert!(!transition_allowed(AccountState::Active, AccountState::Active));
+        assert!(!transition_allowed(
+            AccountState::Active,
+            AccountState::Active
+        ));
     }
 }
