@@ -1,6 +1,8 @@
 //! Command implementations for the client side (keys, tx, query, status) and for
 //! setting up a node home (init, genesis).
 
+pub mod audit;
+pub mod cert;
 pub mod deployment;
 pub mod encryption;
 pub mod envelope;
@@ -13,8 +15,10 @@ pub mod keys;
 pub mod market;
 pub mod mfa;
 pub mod mfa_verifier;
+pub mod offering;
 pub mod output;
 pub mod prompt;
+pub mod provider;
 pub mod query;
 pub mod status;
 pub mod tx;

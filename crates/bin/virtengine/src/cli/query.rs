@@ -63,6 +63,26 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: crate::cli::market::MarketQuery,
     },
+    /// Provider module: providers, domain verification, attestors.
+    Provider {
+        #[command(subcommand)]
+        cmd: crate::cli::provider::ProviderQuery,
+    },
+    /// Audit module: attributes auditors signed for providers.
+    Audit {
+        #[command(subcommand)]
+        cmd: crate::cli::audit::AuditQuery,
+    },
+    /// Cert module: mTLS certificates.
+    Cert {
+        #[command(subcommand)]
+        cmd: crate::cli::cert::CertQuery,
+    },
+    /// Offering module: the provider catalogue.
+    Offering {
+        #[command(subcommand)]
+        cmd: crate::cli::offering::OfferingQuery,
+    },
     /// Encryption module: recipient keys.
     Encryption {
         #[command(subcommand)]
@@ -139,6 +159,10 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             crate::cli::deployment::run_query(&q, url, out, addr, cmd).await
         }
         QueryCmd::Market { cmd } => crate::cli::market::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Provider { cmd } => crate::cli::provider::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Audit { cmd } => crate::cli::audit::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Cert { cmd } => crate::cli::cert::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Offering { cmd } => crate::cli::offering::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Identity { cmd } => {
             crate::cli::identity::run_query(&q, url, out, addr, cmd).await
         }

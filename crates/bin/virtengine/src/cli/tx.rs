@@ -45,6 +45,26 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: crate::cli::market::MarketTx,
     },
+    /// Provider module: register, update, delete, verify the host's domain.
+    Provider {
+        #[command(subcommand)]
+        cmd: crate::cli::provider::ProviderTx,
+    },
+    /// Audit module: sign or withdraw provider attributes as an auditor.
+    Audit {
+        #[command(subcommand)]
+        cmd: crate::cli::audit::AuditTx,
+    },
+    /// Cert module: generate, publish and revoke your mTLS certificate.
+    Cert {
+        #[command(subcommand)]
+        cmd: crate::cli::cert::CertTx,
+    },
+    /// Offering module: publish offerings, order one (creates your deployment).
+    Offering {
+        #[command(subcommand)]
+        cmd: crate::cli::offering::OfferingTx,
+    },
     /// Encryption module: recipient keys for envelopes.
     Encryption {
         #[command(subcommand)]
@@ -160,6 +180,10 @@ pub async fn run(args: TxArgs) -> Result<()> {
         TxCmd::Mfa { cmd } => crate::cli::mfa::run_tx(cmd).await,
         TxCmd::Deployment { cmd } => crate::cli::deployment::run_tx(cmd).await,
         TxCmd::Market { cmd } => crate::cli::market::run_tx(cmd).await,
+        TxCmd::Provider { cmd } => crate::cli::provider::run_tx(cmd).await,
+        TxCmd::Audit { cmd } => crate::cli::audit::run_tx(cmd).await,
+        TxCmd::Cert { cmd } => crate::cli::cert::run_tx(cmd).await,
+        TxCmd::Offering { cmd } => crate::cli::offering::run_tx(cmd).await,
         TxCmd::Identity { cmd } => crate::cli::identity::run_tx(cmd).await,
     }
 }
