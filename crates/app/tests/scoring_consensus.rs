@@ -13,10 +13,11 @@ use std::sync::Arc;
 use ve_app::scoring::proto::{EnclaveScore, InjectedScores};
 use ve_app::scoring::validators::address_of;
 use ve_app::scoring::{
-    inject, sign::score_sign_bytes, EnclaveDirectory, EnclaveView, ScoreSource, ScoringRequest,
+    inject, EnclaveDirectory, EnclaveView, ScoreSource, ScoringRequest,
     INJECTED_PREFIX,
 };
 use ve_app::testing::{TestNode, TEST_CHAIN_ID};
+use ve_crypto::attested::score_sign_bytes;
 use ve_app::AppGenesis;
 use ve_module::Context;
 use ve_proto::tendermint_proto::v0_38::abci::{

@@ -1,14 +1,14 @@
 //! Building and verifying one validator's vote extension.
 
 use super::proto::{EnclaveScore, ScoreVoteExtension};
-use super::sign::score_sign_bytes;
+use ve_crypto::attested::score_sign_bytes;
 use super::{
     EnclaveDirectory, ScopeInput, ScoreSource, ScoringRequest, MAX_EXTENSION_BYTES,
     MAX_REQUESTS_PER_BLOCK,
 };
 use prost::Message;
 use ve_identity::proto::{RequestStatus, VerificationRequest};
-use ve_module::{Context, Store};
+use ve_module::Context;
 use ve_types::{Address, AppError};
 
 fn err(msg: impl Into<String>) -> AppError {
@@ -16,7 +16,8 @@ fn err(msg: impl Into<String>) -> AppError {
 }
 
 /// Up to [`MAX_REQUESTS_PER_BLOCK`] queued requests, oldest first, with their scopes.
-pub fn pending_requests(store: &mut impl Store) -> Result<Vec<ScoringRequest>, AppError> {
+pub fn pending_requests(ctx: &mut Context<'_>) -> Result<Vec<ScoringRequest>, AppError> {
+    let store = ctx;
     let queue = store.prefix(ve_identity::state_key::QUEUE_PREFIX, MAX_REQUESTS_PER_BLOCK)?;
     let mut out = Vec::with_capacity(queue.len());
     for (key, _) in queue {
@@ -46,6 +47,9 @@ pub fn pending_requests(store: &mut impl Store) -> Result<Vec<ScoringRequest>, A
             request_id: r.request_id,
             account: r.account,
             scopes,
+            // The request's own time, so every validator's enclave (whenever it
+            // scores) judges expiry and age against the same date.
+            reference_time: r.requested_at,
         });
     }
     Ok(out)

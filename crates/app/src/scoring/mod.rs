@@ -20,7 +20,6 @@ pub mod aggregate;
 pub mod extension;
 pub mod inject;
 mod node;
-pub mod sign;
 pub mod validators;
 
 use ve_module::Context;
@@ -53,6 +52,9 @@ pub struct ScoringRequest {
     pub request_id: String,
     pub account: String,
     pub scopes: Vec<ScopeInput>,
+    /// Block time (unix seconds) at which the request was made: the date document expiry
+    /// and age are judged against (never the enclave's own clock).
+    pub reference_time: i64,
 }
 
 /// The node's local enclave service. Runs outside consensus (ExtendVote), so it may be

@@ -5,6 +5,7 @@
 //! malformed input is an error, never a panic, and nothing depends on the clock or
 //! on randomness except key *generation*, which only clients call.
 
+pub mod attested;
 pub mod envelope;
 mod error;
 mod hash;

@@ -1,8 +1,9 @@
-//! The bytes an enclave signs for one result. The chain id and height are bound in, so a
+//! The bytes an identity-scoring enclave signs for one result (the enclave service signs,
+//! the chain verifies: one definition for both). The chain id and height are bound in, so a
 //! result cannot be replayed on another chain or at another height; every field the
 //! chain acts on is bound, so none can be changed after signing.
 
-use super::proto::EnclaveScore;
+use ve_proto::virtengine::consensus::v1::EnclaveScore;
 use sha2::{Digest, Sha256};
 
 const DOMAIN: &[u8] = b"virtengine/enclave-score/v1";
