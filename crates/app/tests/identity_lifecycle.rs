@@ -91,6 +91,15 @@ fn run<H: MsgHandler>(
     out.into_inner().unwrap()
 }
 
+/// Expects any refusal; returns (codespace, code) and resyncs the sequence.
+fn refused_any<M: Message>(node: &mut TestNode, u: &mut User, url: &str, msg: &M) -> (String, u32) {
+    let t = tx(u, url, msg);
+    let r = block(node, &[t]);
+    assert_ne!(r[0].0, 0, "expected a refusal: {:?}", r[0]);
+    u.sequence = sequence(node, &u.address);
+    (r[0].1.clone(), r[0].0)
+}
+
 fn fallback(node: &TestNode, u: &User) -> QueryBorderlineFallbackResponse {
     query(
         node,
@@ -520,8 +529,14 @@ fn rebind_without_mfa_is_refused_and_with_mfa_replaces_the_binding_key() {
     };
     let msg = rebind(&old);
 
-    // The wired app (mfa module not landed yet) refuses every rebind.
-    refused(&mut node, a, REBIND_WALLET, &msg, "identity", 49);
+    // Through the wired app without an MFA proof (and without the VEID score the mfa
+    // module's IdentityRebind policy asks for): refused by the MFA gate.
+    let (space, _) = refused_any(&mut node, a, REBIND_WALLET, &msg);
+    assert_eq!(space, "mfa");
+    assert_eq!(
+        wallet(&node, a).wallet.unwrap().binding_pub_key,
+        old.verifying_key().to_bytes()
+    );
 
     // No MFA session: refused by the gate, asked for IdentityRebind.
     let no_mfa = RebindWalletHandler {
@@ -555,9 +570,37 @@ fn rebind_without_mfa_is_refused_and_with_mfa_replaces_the_binding_key() {
         .unwrap()
         .iter()
         .all(|c| *c == (a.address, SensitiveAction::IdentityRebind)));
-    // Replaying the same rebind fails: the bound key and version moved on.
+    // Replaying the same rebind fails (the key is already bound); and a hand-back to the
+    // first key with signatures made for version 1 fails: the version moved on to 2.
+    assert_eq!(run(&mut node, &with_mfa, &msg), Err(("identity".into(), 4)));
+    let back_pk = old.verifying_key().to_bytes();
+    let stale = MsgRebindWallet {
+        sender: addr.clone(),
+        new_binding_pub_key: back_pk.to_vec(),
+        new_binding_signature: old
+            .sign(&ve_identity::payload::binding_digest(
+                ve_app::testing::TEST_CHAIN_ID,
+                &addr,
+                &wid,
+                &back_pk,
+                1,
+            ))
+            .to_bytes()
+            .to_vec(),
+        old_signature: new
+            .sign(&ve_identity::payload::rebind_digest(
+                ve_app::testing::TEST_CHAIN_ID,
+                &addr,
+                &wid,
+                &new_pk,
+                &back_pk,
+                1,
+            ))
+            .to_bytes()
+            .to_vec(),
+    };
     assert_eq!(
-        run(&mut node, &with_mfa, &msg),
+        run(&mut node, &with_mfa, &stale),
         Err(("identity".into(), 38))
     );
 }
@@ -651,15 +694,10 @@ fn complete_borderline_fallback_message_needs_mfa_for_account_recovery() {
     let msg = MsgCompleteBorderlineFallback {
         sender: users[1].address.to_string(),
     };
-    // Wired app: refused until the mfa module lands.
-    refused(
-        &mut node,
-        &mut users[1],
-        COMPLETE_FALLBACK,
-        &msg,
-        "identity",
-        49,
-    );
+    // Through the wired app without an MFA proof (and without the VEID score the mfa
+    // module's AccountRecovery policy asks for): refused by the MFA gate.
+    let (space, _) = refused_any(&mut node, &mut users[1], COMPLETE_FALLBACK, &msg);
+    assert_eq!(space, "mfa");
     // Test gate without a session: refused; the fallback stays open.
     let gate = Arc::new(TestMfa::default());
     let h = CompleteBorderlineFallbackHandler { mfa: gate.clone() };
@@ -854,7 +892,7 @@ fn appeal_review_by_a_non_moderator_is_refused_and_approval_sets_the_reviewed_sc
         reason: "reviewed".into(),
         score_adjustment: adj,
     };
-    // Wired app: no moderators until the roles module lands.
+    // Through the wired app: users[0] holds no moderator role in the roles module.
     let msg = review(&users[0], true, 40);
     refused(
         &mut node,
@@ -905,6 +943,43 @@ fn appeal_review_by_a_non_moderator_is_refused_and_approval_sets_the_reviewed_sc
         run(&mut node, &handler, &review(&users[0], false, 0)),
         Err(("identity".into(), 47))
     );
+}
+
+#[test]
+fn moderator_from_the_roles_module_reviews_appeals_through_the_app() {
+    let (mut node, mut users) = chain_with(|g| {
+        g.roles
+            .assignments
+            .push(ve_roles::genesis::GenesisAssignment {
+                address: common::User::new(1, common::FIRST_USER_NUMBER).address,
+                role: "moderator".into(),
+            });
+    });
+    let rid = onboard(&mut node, &mut users);
+    complete_with(&mut node, &rid, 30);
+    let m = appeal_msg(&users[1]);
+    ok(&mut node, &mut users[1], SUBMIT_APPEAL, &m);
+    let id = appeals(&node, "")[0].appeal_id.clone();
+    let mut msg = MsgReviewAppeal {
+        reviewer: users[2].address.to_string(),
+        appeal_id: id,
+        approve: true,
+        reason: "clear evidence".into(),
+        score_adjustment: 25,
+    };
+    refused(
+        &mut node,
+        &mut users[2],
+        REVIEW_APPEAL,
+        &msg,
+        "identity",
+        48,
+    );
+    msg.reviewer = users[0].address.to_string();
+    ok(&mut node, &mut users[0], REVIEW_APPEAL, &msg);
+    let sc = score(&node, &users[1]);
+    assert_eq!(sc.score.unwrap().score, 55);
+    assert_eq!(sc.tier, IdentityTier::Basic as i32);
 }
 
 #[test]
