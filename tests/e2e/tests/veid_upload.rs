@@ -240,6 +240,31 @@ fn user_uploads_document_and_selfie_with_the_cli_and_the_request_is_pending() {
     );
 
     // Replaying the document's salt (new scope id, valid signatures) is refused: code 7.
+    // With simulated gas the simulation already refuses it, with the module's message.
+    let sim = cli(
+        &net,
+        &[
+            "tx",
+            "identity",
+            "upload",
+            "--document",
+            doc.to_str().unwrap(),
+            "--salt",
+            &doc_salt,
+            "--from",
+            "carol",
+            "--chain-id",
+            CHAIN_ID,
+            "--yes",
+        ],
+    );
+    assert!(!sim.success, "{}", sim.describe());
+    assert!(
+        sim.stderr.contains("salt was already used"),
+        "{}",
+        sim.describe()
+    );
+    // With a fixed gas limit the transaction reaches the chain and fails with the code.
     let (r, replay) = tx_json(
         &net,
         &[
@@ -250,6 +275,8 @@ fn user_uploads_document_and_selfie_with_the_cli_and_the_request_is_pending() {
             doc.to_str().unwrap(),
             "--salt",
             &doc_salt,
+            "--gas",
+            "800000",
             "--from",
             "carol",
         ],

@@ -53,7 +53,8 @@ pub enum IdentityTx {
         `virtengine localnet start` writes for its approved test client.\n\n\
         A selfie is biometric data: verification uses it only with your consent; pass\n\
         --consent (or run `virtengine tx identity grant-consent SCOPE_ID` later).\n\n\
-        Gas: simulated (x --gas-adjustment) unless you pass --gas N.")]
+        Gas: simulated (x --gas-adjustment) unless you pass --gas N (also for the other\n\
+        identity transactions).")]
     Upload {
         /// Photo of the identity document (JPEG or PNG): scope type id_document.
         #[arg(long, value_name = "FILE", required_unless_present = "selfie")]
@@ -211,9 +212,7 @@ pub async fn run_tx(cmd: IdentityTx) -> Result<()> {
             if files.is_empty() {
                 bail!("nothing to upload: pass --document FILE and/or --selfie FILE");
             }
-            if common.gas == TX_DEFAULT_GAS {
-                common.gas = "auto".into();
-            }
+            default_gas_auto(&mut common);
             upload(UploadArgs {
                 files,
                 client_key,
@@ -233,8 +232,9 @@ pub async fn run_tx(cmd: IdentityTx) -> Result<()> {
         IdentityTx::GrantConsent {
             scope_id,
             from,
-            common,
+            mut common,
         } => {
+            default_gas_auto(&mut common);
             let home = home::resolve(common.home.as_deref(), home::DEFAULT_LOCALNET_HOME)?;
             let kr = open_keyring(&home, &common.keyring)?;
             let (name, address) = key_of(&kr, &from)?;
@@ -271,8 +271,9 @@ pub async fn run_tx(cmd: IdentityTx) -> Result<()> {
         IdentityTx::RequestVerification {
             scope_ids,
             from,
-            common,
+            mut common,
         } => {
+            default_gas_auto(&mut common);
             let home = home::resolve(common.home.as_deref(), home::DEFAULT_LOCALNET_HOME)?;
             let kr = open_keyring(&home, &common.keyring)?;
             let (name, address) = key_of(&kr, &from)?;
@@ -327,6 +328,14 @@ pub async fn run_tx(cmd: IdentityTx) -> Result<()> {
             }
             fail_on_code(&r)
         }
+    }
+}
+
+/// Identity txs simulate their gas unless --gas N was given (uploads carry envelopes,
+/// requests touch every scope): the tx default of 200000 is replaced by `auto`.
+fn default_gas_auto(c: &mut TxCommon) {
+    if c.gas == TX_DEFAULT_GAS {
+        c.gas = "auto".into();
     }
 }
 
