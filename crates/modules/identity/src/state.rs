@@ -392,3 +392,177 @@ pub fn set_appeal(store: &mut impl Store, a: &Address, ap: &Appeal) -> Result<()
 pub fn next_appeal_seq(store: &mut impl Store) -> Result<u64, AppError> {
     next_seq(store, state_key::APPEAL_SEQ, "appeal sequence")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use ve_storage::KvPairs;
+
+    /// An in-memory store: enough to check the index bookkeeping of the typed accessors.
+    #[derive(Default)]
+    struct Mem(BTreeMap<Vec<u8>, Vec<u8>>);
+
+    impl Store for Mem {
+        fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, AppError> {
+            Ok(self.0.get(key).cloned())
+        }
+        fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), AppError> {
+            self.0.insert(key, value);
+            Ok(())
+        }
+        fn delete(&mut self, key: Vec<u8>) -> Result<(), AppError> {
+            self.0.remove(&key);
+            Ok(())
+        }
+        fn prefix(&mut self, prefix: &[u8], limit: usize) -> Result<KvPairs, AppError> {
+            Ok(self
+                .0
+                .range(prefix.to_vec()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .take(limit)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect())
+        }
+        fn range(
+            &mut self,
+            start: &[u8],
+            end: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<KvPairs, AppError> {
+            Ok(self
+                .0
+                .range(start.to_vec()..)
+                .take_while(|(k, _)| end.is_none_or(|e| k.as_slice() < e))
+                .take(limit)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect())
+        }
+    }
+
+    fn keys_under(m: &mut Mem, prefix: &[u8]) -> usize {
+        m.prefix(prefix, usize::MAX).unwrap().len()
+    }
+
+    #[test]
+    fn history_keeps_exactly_the_newest_entries() {
+        let mut m = Mem::default();
+        let a = Address([1; 20]);
+        for i in 1..=7u64 {
+            let seq = append_history(&mut m, &a, VerificationHistoryEntry::default(), 3).unwrap();
+            assert_eq!(seq, i);
+        }
+        let kept: Vec<u64> = m
+            .prefix(&state_key::history(&a), 100)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| {
+                VerificationHistoryEntry::decode(v.as_slice())
+                    .unwrap()
+                    .sequence
+            })
+            .collect();
+        assert_eq!(kept, vec![5, 6, 7]);
+        // Another account's history is separate.
+        let b = Address([2; 20]);
+        assert_eq!(
+            append_history(&mut m, &b, Default::default(), 3).unwrap(),
+            1
+        );
+    }
+
+    #[test]
+    fn fallback_deadline_queue_holds_only_pending_fallbacks() {
+        let mut m = Mem::default();
+        let a = Address([1; 20]);
+        let mut f = BorderlineFallback {
+            status: FallbackStatus::Pending as i32,
+            deadline_height: 60,
+            ..Default::default()
+        };
+        set_fallback(&mut m, &a, &f).unwrap();
+        assert!(m.0.contains_key(&state_key::fallback_queue(60, &a)));
+        f.status = FallbackStatus::Completed as i32;
+        set_fallback(&mut m, &a, &f).unwrap();
+        assert_eq!(keys_under(&mut m, state_key::FALLBACK_QUEUE_PREFIX), 0);
+        // A new pending fallback with another deadline is queued under it alone.
+        f.status = FallbackStatus::Pending as i32;
+        f.deadline_height = 90;
+        set_fallback(&mut m, &a, &f).unwrap();
+        assert_eq!(keys_under(&mut m, state_key::FALLBACK_QUEUE_PREFIX), 1);
+        assert!(m.0.contains_key(&state_key::fallback_queue(90, &a)));
+    }
+
+    #[test]
+    fn score_expiry_index_follows_verified_records_only() {
+        let mut m = Mem::default();
+        let a = Address([1; 20]);
+        let mut r = ScoreRecord {
+            status: AccountStatus::Verified as i32,
+            expires_at: 1_000,
+            ..Default::default()
+        };
+        set_score(&mut m, &a, &r).unwrap();
+        assert!(m.0.contains_key(&state_key::score_expiry(1_000, &a)));
+        r.expires_at = 2_000;
+        set_score(&mut m, &a, &r).unwrap();
+        assert_eq!(keys_under(&mut m, state_key::SCORE_EXPIRY_PREFIX), 1);
+        assert!(m.0.contains_key(&state_key::score_expiry(2_000, &a)));
+        r.status = AccountStatus::Rejected as i32;
+        set_score(&mut m, &a, &r).unwrap();
+        assert_eq!(keys_under(&mut m, state_key::SCORE_EXPIRY_PREFIX), 0);
+    }
+
+    #[test]
+    fn appeal_indexes_track_the_open_appeal() {
+        let mut m = Mem::default();
+        let a = Address([1; 20]);
+        let mut ap = Appeal {
+            appeal_id: "00112233445566778899aabbccddeeff".into(),
+            status: AppealStatus::Pending as i32,
+            submitted_height: 7,
+            ..Default::default()
+        };
+        set_appeal(&mut m, &a, &ap).unwrap();
+        assert_eq!(
+            open_appeal_id(&mut m, &a).unwrap().as_deref(),
+            Some(ap.appeal_id.as_str())
+        );
+        assert_eq!(keys_under(&mut m, state_key::APPEAL_QUEUE_PREFIX), 1);
+        ap.status = AppealStatus::Rejected as i32;
+        set_appeal(&mut m, &a, &ap).unwrap();
+        assert_eq!(open_appeal_id(&mut m, &a).unwrap(), None);
+        assert_eq!(keys_under(&mut m, state_key::APPEAL_QUEUE_PREFIX), 0);
+        assert_eq!(keys_under(&mut m, &state_key::account_appeals(&a)), 1);
+    }
+
+    #[test]
+    fn pending_and_expired_indexes_follow_scope_status_and_revocation() {
+        let mut m = Mem::default();
+        let a = Address([1; 20]);
+        let s0 = IdentityScope {
+            scope_id: "doc-1".into(),
+            scope_type: 1,
+            status: VerificationStatus::Pending as i32,
+            ..Default::default()
+        };
+        set_scope(&mut m, &a, &s0, None).unwrap();
+        assert_eq!(pending_scope_ids(&mut m, &a, 10).unwrap(), vec!["doc-1"]);
+        let s1 = IdentityScope {
+            status: VerificationStatus::Expired as i32,
+            ..s0.clone()
+        };
+        set_scope(&mut m, &a, &s1, Some(&s0)).unwrap();
+        assert!(pending_scope_ids(&mut m, &a, 10).unwrap().is_empty());
+        assert_eq!(expired_scope_ids(&mut m, &a, 10).unwrap(), vec!["doc-1"]);
+        let s2 = IdentityScope {
+            revoked: true,
+            ..s1.clone()
+        };
+        set_scope(&mut m, &a, &s2, Some(&s1)).unwrap();
+        assert!(expired_scope_ids(&mut m, &a, 10).unwrap().is_empty());
+        assert!(live_scope_ids_of_type(&mut m, &a, 1, 10)
+            .unwrap()
+            .is_empty());
+    }
+}
