@@ -19,15 +19,20 @@ fn attrs(kv: &[(&str, &str)]) -> Vec<Attribute> {
 /// users[1] is a genesis provider; users[2] and users[3] act as auditors.
 fn audit_chain() -> Chain {
     let mut c = chain_with(4, |g| {
-        let owner = ve_crypto::PrivateKey::from_bytes(&[2u8; 32]).unwrap().public_key().address();
-        g.provider.providers.push(ve_provider::genesis::GenesisProvider {
-            owner,
-            host_uri: "https://provider.example.com".into(),
-            attributes: Default::default(),
-            email: String::new(),
-            website: String::new(),
-            public_key: String::new(),
-        });
+        let owner = ve_crypto::PrivateKey::from_bytes(&[2u8; 32])
+            .unwrap()
+            .public_key()
+            .address();
+        g.provider
+            .providers
+            .push(ve_provider::genesis::GenesisProvider {
+                owner,
+                host_uri: "https://provider.example.com".into(),
+                attributes: Default::default(),
+                email: String::new(),
+                website: String::new(),
+                public_key: String::new(),
+            });
     });
     c.block(&[]);
     c
@@ -65,7 +70,12 @@ fn of_provider(c: &Chain, owner: usize) -> Vec<ap::AuditedAttributes> {
 #[test]
 fn auditors_sign_provider_attributes_and_later_signatures_upsert() {
     let mut c = audit_chain();
-    let r = sign_attrs(&mut c, 2, 1, &[("region", "eu-west"), ("tier", "community")]);
+    let r = sign_attrs(
+        &mut c,
+        2,
+        1,
+        &[("region", "eu-west"), ("tier", "community")],
+    );
     r.ok();
     assert!(r.has_event("audit_provider_attributes_signed"));
     sign_attrs(&mut c, 3, 1, &[("region", "eu-west")]).ok();
@@ -76,7 +86,11 @@ fn auditors_sign_provider_attributes_and_later_signatures_upsert() {
     let by2 = recs.iter().find(|r| r.auditor == c.users[2].s()).unwrap();
     assert_eq!(
         by2.attributes,
-        attrs(&[("audited", "2026"), ("region", "eu-west"), ("tier", "premium")])
+        attrs(&[
+            ("audited", "2026"),
+            ("region", "eu-west"),
+            ("tier", "premium")
+        ])
     );
     let r: ap::QueryProvidersResponse = c.query(
         "/virtengine.audit.v1.Query/AuditorAttributes",
@@ -97,10 +111,19 @@ fn auditors_sign_provider_attributes_and_later_signatures_upsert() {
 #[test]
 fn auditors_delete_some_keys_or_the_whole_record() {
     let mut c = audit_chain();
-    sign_attrs(&mut c, 2, 1, &[("region", "eu-west"), ("tier", "community")]).ok();
+    sign_attrs(
+        &mut c,
+        2,
+        1,
+        &[("region", "eu-west"), ("tier", "community")],
+    )
+    .ok();
     delete_attrs(&mut c, 2, 1, &["missing"]).refused("audit", 6);
     delete_attrs(&mut c, 2, 1, &["tier"]).ok();
-    assert_eq!(of_provider(&c, 1)[0].attributes, attrs(&[("region", "eu-west")]));
+    assert_eq!(
+        of_provider(&c, 1)[0].attributes,
+        attrs(&[("region", "eu-west")])
+    );
     delete_attrs(&mut c, 2, 1, &[]).ok();
     assert!(of_provider(&c, 1).is_empty());
     let r = c.node.app().query(

@@ -9,7 +9,13 @@ use ve_cert::proto as cp;
 fn generated(c: &Chain, u: usize, cn: Option<&str>, serial: u64) -> ve_cert::generate::Generated {
     let now = c.node.time();
     let owner = cn.map_or_else(|| c.users[u].s(), str::to_string);
-    ve_cert::generate::generate(&owner, now - 3600, now + 365 * 86_400, &serial.to_be_bytes()).unwrap()
+    ve_cert::generate::generate(
+        &owner,
+        now - 3600,
+        now + 365 * 86_400,
+        &serial.to_be_bytes(),
+    )
+    .unwrap()
 }
 
 fn publish(c: &mut Chain, u: usize, g: &ve_cert::generate::Generated) -> Res {
@@ -60,11 +66,17 @@ fn owner_publishes_a_generated_certificate_then_revokes_it() {
         serial: "1001".into(),
     };
     c.try_send(1, vec![any(&rv)], &[]).ok();
-    assert_eq!(list(&c, &owner, "1001", "")[0].state, cp::CertificateState::Revoked as i32);
+    assert_eq!(
+        list(&c, &owner, "1001", "")[0].state,
+        cp::CertificateState::Revoked as i32
+    );
     assert!(list(&c, &owner, "", "valid").is_empty());
     assert_eq!(list(&c, &owner, "", "revoked").len(), 1);
     c.try_send(1, vec![any(&rv)], &[]).refused("cert", 11);
-    let unknown = cp::MsgRevokeCertificate { owner, serial: "5".into() };
+    let unknown = cp::MsgRevokeCertificate {
+        owner,
+        serial: "5".into(),
+    };
     c.try_send(1, vec![any(&unknown)], &[]).refused("cert", 10);
 }
 

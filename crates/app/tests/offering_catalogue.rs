@@ -21,15 +21,20 @@ fn uve(n: u128) -> ProtoCoin {
 /// users[1] is a genesis provider with score 80; users[2], users[3] are tenants.
 fn catalogue_chain() -> Chain {
     let mut c = chain_with(4, |g| {
-        let owner = ve_crypto::PrivateKey::from_bytes(&[2u8; 32]).unwrap().public_key().address();
-        g.provider.providers.push(ve_provider::genesis::GenesisProvider {
-            owner,
-            host_uri: "https://provider.example.com".into(),
-            attributes: Default::default(),
-            email: String::new(),
-            website: String::new(),
-            public_key: String::new(),
-        });
+        let owner = ve_crypto::PrivateKey::from_bytes(&[2u8; 32])
+            .unwrap()
+            .public_key()
+            .address();
+        g.provider
+            .providers
+            .push(ve_provider::genesis::GenesisProvider {
+                owner,
+                host_uri: "https://provider.example.com".into(),
+                attributes: Default::default(),
+                email: String::new(),
+                website: String::new(),
+                public_key: String::new(),
+            });
     });
     c.set_score(1, 80);
     c
@@ -166,12 +171,27 @@ fn only_registered_verified_providers_publish_and_bad_offerings_are_refused() {
     c.try_send(1, vec![any(&m)], &[]).refused("identity", 28);
     c.set_score(1, 80);
     let bad = [
-        op::MsgCreateOffering { category: 0, ..create_msg(&c, 0, false) },
-        op::MsgCreateOffering { name: String::new(), ..create_msg(&c, 0, false) },
-        op::MsgCreateOffering { price_per_block: Some(uve(0)), ..create_msg(&c, 0, false) },
-        op::MsgCreateOffering { min_tier: 4, ..create_msg(&c, 0, false) },
         op::MsgCreateOffering {
-            resources: Some(op::ResourceTemplate { gpu_count: 0, ..create_msg(&c, 0, false).resources.unwrap() }),
+            category: 0,
+            ..create_msg(&c, 0, false)
+        },
+        op::MsgCreateOffering {
+            name: String::new(),
+            ..create_msg(&c, 0, false)
+        },
+        op::MsgCreateOffering {
+            price_per_block: Some(uve(0)),
+            ..create_msg(&c, 0, false)
+        },
+        op::MsgCreateOffering {
+            min_tier: 4,
+            ..create_msg(&c, 0, false)
+        },
+        op::MsgCreateOffering {
+            resources: Some(op::ResourceTemplate {
+                gpu_count: 0,
+                ..create_msg(&c, 0, false).resources.unwrap()
+            }),
             ..create_msg(&c, 0, false)
         },
     ];
@@ -202,13 +222,19 @@ fn tenant_with_the_tier_orders_and_gets_a_funded_deployment() {
     r.ok();
     assert!(r.has_event("offering_ordered"));
     let resp: op::MsgOrderOfferingResponse = r.response(0);
-    assert_eq!((resp.owner.as_str(), resp.dseq), (c.users[2].s().as_str(), 10));
+    assert_eq!(
+        (resp.owner.as_str(), resp.dseq),
+        (c.users[2].s().as_str(), 10)
+    );
     assert!(deployment_exists(&c, 2, 10));
     assert_eq!(c.balance(&escrow), e0 + DEPOSIT);
     assert_eq!(c.balance(&c.users[2].address), t0 - DEPOSIT - FEE);
     assert_eq!(offering(&c, seq).order_count, 1);
     // Ordering a deactivated offering is refused.
-    let d = op::MsgDeactivateOffering { provider: c.users[1].s(), seq };
+    let d = op::MsgDeactivateOffering {
+        provider: c.users[1].s(),
+        seq,
+    };
     c.try_send(1, vec![any(&d)], &[]).ok();
     let m = order_msg(&c, 2, seq, 11);
     c.try_send(2, vec![any(&m)], &[]).refused("offering", 6);
@@ -225,7 +251,8 @@ fn an_offering_requiring_mfa_refuses_orders_without_a_session_and_accepts_with_o
     assert!(!deployment_exists(&c, 3, 20));
 
     let mut auth = authenticator(b"tenant-3");
-    c.enroll_fido2(3, &mut auth, ve_mfa::testing::Format::None).ok();
+    c.enroll_fido2(3, &mut auth, ve_mfa::testing::Format::None)
+        .ok();
     let session = c.veid_fido2_session(3, &mut auth, SensitiveTxType::HighValueOrder);
     let m = order_msg(&c, 3, seq, 20);
     c.try_send(3, vec![any(&m)], &[session]).ok();
@@ -237,9 +264,18 @@ fn bad_orders_are_refused_with_stable_codes() {
     let mut c = catalogue_chain();
     let seq = publish(&mut c, 0, false);
     let bad = [
-        op::MsgOrderOffering { units: 0, ..order_msg(&c, 2, seq, 1) },
-        op::MsgOrderOffering { manifest_hash: vec![1; 5], ..order_msg(&c, 2, seq, 1) },
-        op::MsgOrderOffering { deposit: Some(uve(0)), ..order_msg(&c, 2, seq, 1) },
+        op::MsgOrderOffering {
+            units: 0,
+            ..order_msg(&c, 2, seq, 1)
+        },
+        op::MsgOrderOffering {
+            manifest_hash: vec![1; 5],
+            ..order_msg(&c, 2, seq, 1)
+        },
+        op::MsgOrderOffering {
+            deposit: Some(uve(0)),
+            ..order_msg(&c, 2, seq, 1)
+        },
     ];
     for m in bad {
         c.try_send(2, vec![any(&m)], &[]).refused("offering", 8);

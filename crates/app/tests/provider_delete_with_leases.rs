@@ -20,7 +20,12 @@ fn provider_with_an_active_lease_cannot_be_deleted_until_the_lease_closes() {
     let mut m = market(1, |_| {});
     let t = m.tenant.address;
     let p = m.providers[0].address;
-    let tx = create_deployment(&mut m.tenant, 1, vec![group_spec("web", PRICE_CAP, "eu-west")], DEPOSIT);
+    let tx = create_deployment(
+        &mut m.tenant,
+        1,
+        vec![group_spec("web", PRICE_CAP, "eu-west")],
+        DEPOSIT,
+    );
     ok(&mut m.node, tx);
     let tx = create_bid(&mut m.providers[0], &t, 1, 1, 800);
     ok(&mut m.node, tx);
@@ -38,7 +43,9 @@ fn provider_with_an_active_lease_cannot_be_deleted_until_the_lease_closes() {
     let (code, space) = query_err(
         &m.node,
         "/virtengine.provider.v1.Query/Provider",
-        &pp::QueryProviderRequest { owner: p.to_string() },
+        &pp::QueryProviderRequest {
+            owner: p.to_string(),
+        },
     );
     assert_eq!((space.as_str(), code), ("provider", 8));
 }

@@ -228,12 +228,18 @@ impl Chain {
     /// Re-reads user `u`'s sequence from the chain (after a tx refused before the
     /// sequence was consumed, e.g. by a stateless check).
     pub fn resync(&mut self, u: usize) {
-        use ve_proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+        use ve_proto::cosmos::auth::v1beta1::{
+            BaseAccount, QueryAccountRequest, QueryAccountResponse,
+        };
         let r: QueryAccountResponse = self.query(
             "/cosmos.auth.v1beta1.Query/Account",
-            &QueryAccountRequest { address: self.users[u].s() },
+            &QueryAccountRequest {
+                address: self.users[u].s(),
+            },
         );
-        self.users[u].sequence = BaseAccount::decode(r.account.unwrap().value.as_slice()).unwrap().sequence;
+        self.users[u].sequence = BaseAccount::decode(r.account.unwrap().value.as_slice())
+            .unwrap()
+            .sequence;
     }
 
     /// Sends, then resyncs the sequence (for txs expected to fail).

@@ -7,7 +7,9 @@ pub enum AuditError {
     InvalidAddress(String, String),
     #[error("invalid attributes: {0}")]
     InvalidAttributes(String),
-    #[error("{0} is not a registered provider: auditors sign attributes of registered providers only")]
+    #[error(
+        "{0} is not a registered provider: auditors sign attributes of registered providers only"
+    )]
     ProviderNotFound(String),
     #[error("auditor {auditor} has signed no attributes for provider {owner}")]
     RecordNotFound { owner: String, auditor: String },

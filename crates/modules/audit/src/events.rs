@@ -16,5 +16,12 @@ pub fn deleted(owner: &str, auditor: &str, keys: &[String]) -> Event {
     Event::new(ATTRIBUTES_DELETED)
         .attr("owner", owner)
         .attr("auditor", auditor)
-        .attr("keys", if keys.is_empty() { "*".to_string() } else { keys.join(",") })
+        .attr(
+            "keys",
+            if keys.is_empty() {
+                "*".to_string()
+            } else {
+                keys.join(",")
+            },
+        )
 }

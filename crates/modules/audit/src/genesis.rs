@@ -45,7 +45,8 @@ impl AuditGenesis {
             if attrs.is_empty() {
                 return Err(AuditError::InvalidGenesis("empty attribute record".into()));
             }
-            let attrs = attributes::validate(&attrs, &limits()).map_err(AuditError::InvalidGenesis)?;
+            let attrs =
+                attributes::validate(&attrs, &limits()).map_err(AuditError::InvalidGenesis)?;
             out.push((
                 g.owner,
                 g.auditor,

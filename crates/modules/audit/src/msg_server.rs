@@ -5,8 +5,8 @@ use crate::{events, state, AuditError, ProviderRegistry};
 use prost::Message;
 use std::sync::Arc;
 use ve_module::{Context, MsgHandler};
-use ve_provider::attributes::{self, Limits};
 use ve_proto::virtengine::base::v1::Attribute;
+use ve_provider::attributes::{self, Limits};
 use ve_types::{Address, AppError};
 
 pub(crate) fn parse_addr(s: &str) -> Result<Address, AppError> {
@@ -105,10 +105,11 @@ impl MsgHandler for DeleteProviderAttributesHandler {
         self.check_stateless(msg)?;
         let owner = parse_addr(&msg.owner)?;
         let auditor = parse_addr(&msg.auditor)?;
-        let mut r = state::record(ctx, &owner, &auditor)?.ok_or_else(|| AuditError::RecordNotFound {
-            owner: owner.to_string(),
-            auditor: auditor.to_string(),
-        })?;
+        let mut r =
+            state::record(ctx, &owner, &auditor)?.ok_or_else(|| AuditError::RecordNotFound {
+                owner: owner.to_string(),
+                auditor: auditor.to_string(),
+            })?;
         for k in &msg.keys {
             if !r.attributes.iter().any(|a| &a.key == k) {
                 return Err(AuditError::AttributeNotFound {
@@ -119,7 +120,8 @@ impl MsgHandler for DeleteProviderAttributesHandler {
                 .into());
             }
         }
-        r.attributes.retain(|a| !msg.keys.is_empty() && !msg.keys.contains(&a.key));
+        r.attributes
+            .retain(|a| !msg.keys.is_empty() && !msg.keys.contains(&a.key));
         if r.attributes.is_empty() {
             state::delete_record(ctx, &owner, &auditor)?;
         } else {

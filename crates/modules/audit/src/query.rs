@@ -52,7 +52,11 @@ pub fn all(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
 pub fn provider(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     let req: QueryProviderAttributesRequest = decode(data)?;
     let owner = parse_addr(&req.owner)?;
-    listing(ctx, &state_key::of_provider(&owner), req.pagination.as_ref())
+    listing(
+        ctx,
+        &state_key::of_provider(&owner),
+        req.pagination.as_ref(),
+    )
 }
 
 pub fn provider_auditor(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
@@ -84,8 +88,9 @@ pub fn auditor(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError>
             .get(prefix.len()..)
             .and_then(|b| Address::from_slice(b).ok())
             .ok_or_else(|| AuditError::Corrupt("auditor index key".into()))?;
-        let r = state::record(&mut store, &owner, &auditor)?
-            .ok_or_else(|| AuditError::Corrupt(format!("auditor index points at missing {owner}")))?;
+        let r = state::record(&mut store, &owner, &auditor)?.ok_or_else(|| {
+            AuditError::Corrupt(format!("auditor index points at missing {owner}"))
+        })?;
         providers.push(r);
     }
     Ok(QueryProvidersResponse {

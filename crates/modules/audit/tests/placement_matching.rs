@@ -112,8 +112,15 @@ fn any_of_needs_one_auditor_covering_every_required_attribute() {
     let req = vec![attr(1, 1), attr(2, 1)];
     let own = req.clone();
     // Each auditor vouches for only one of the two attributes: not enough.
-    let aud = vec![(auditor(1), vec![attr(1, 1)]), (auditor(2), vec![attr(2, 1)])];
-    let r = reqs(req.clone(), vec![], vec![auditor(1).to_string(), auditor(2).to_string()]);
+    let aud = vec![
+        (auditor(1), vec![attr(1, 1)]),
+        (auditor(2), vec![attr(2, 1)]),
+    ];
+    let r = reqs(
+        req.clone(),
+        vec![],
+        vec![auditor(1).to_string(), auditor(2).to_string()],
+    );
     assert!(!satisfies(&r, &own, &aud));
     let aud = vec![(auditor(2), req.clone())];
     assert!(satisfies(&r, &own, &aud));

@@ -100,7 +100,8 @@ pub fn parse_and_check(
     pubkey_pem: &[u8],
     now: i64,
 ) -> Result<CheckedCert, CertError> {
-    let key_der = one_pem(pubkey_pem, &["EC PUBLIC KEY", "PUBLIC KEY"], "public key").map_err(bad_key)?;
+    let key_der =
+        one_pem(pubkey_pem, &["EC PUBLIC KEY", "PUBLIC KEY"], "public key").map_err(bad_key)?;
     let (rest, spki) = SubjectPublicKeyInfo::from_der(&key_der)
         .map_err(|e| bad_key(format!("not a SubjectPublicKeyInfo: {e}")))?;
     if !rest.is_empty() {
@@ -151,7 +152,9 @@ pub fn parse_and_check(
     let raw_serial = tbs.raw_serial();
     let trimmed: Vec<u8> = raw_serial.iter().copied().skip_while(|b| *b == 0).collect();
     if trimmed.is_empty() || trimmed.len() > 20 || raw_serial.first().is_some_and(|b| *b >= 0x80) {
-        return Err(bad_cert("serial number must be positive and at most 20 bytes"));
+        return Err(bad_cert(
+            "serial number must be positive and at most 20 bytes",
+        ));
     }
     // Self-signed with ECDSA P-256 / SHA-256 by this key.
     if cert.signature_algorithm.algorithm.to_id_string() != OID_ECDSA_SHA256 {
@@ -181,6 +184,9 @@ mod tests {
     fn decimal_serials() {
         assert_eq!(decimal(&[0]), "0");
         assert_eq!(decimal(&[1, 0]), "256");
-        assert_eq!(decimal(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), u64::MAX.to_string());
+        assert_eq!(
+            decimal(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            u64::MAX.to_string()
+        );
     }
 }

@@ -15,13 +15,17 @@ pub enum CertError {
     SubjectMismatch { owner: String, found: String },
     #[error("certificate signature does not verify: it must be self-signed (ECDSA P-256 with SHA-256) by the published key")]
     BadSignature,
-    #[error("certificate is not valid at block time {now}: valid from {not_before} to {not_after}")]
+    #[error(
+        "certificate is not valid at block time {now}: valid from {not_before} to {not_after}"
+    )]
     OutsideValidity {
         now: i64,
         not_before: i64,
         not_after: i64,
     },
-    #[error("certificate {serial} of {owner} already exists: generate a new certificate (new serial)")]
+    #[error(
+        "certificate {serial} of {owner} already exists: generate a new certificate (new serial)"
+    )]
     CertificateExists { owner: String, serial: String },
     #[error("certificate {serial} of {owner} not found")]
     CertificateNotFound { owner: String, serial: String },

@@ -32,17 +32,20 @@ impl CertGenesis {
         for g in &self.certificates {
             let owner = g.owner.to_string();
             // Check at the certificate's own not_before + 1 so only the window's shape matters.
-            let probe = check::parse_and_check(&owner, g.cert.as_bytes(), g.pubkey.as_bytes(), i64::MIN)
-                .or_else(|e| match e {
-                    CertError::OutsideValidity { not_before, .. } => check::parse_and_check(
-                        &owner,
-                        g.cert.as_bytes(),
-                        g.pubkey.as_bytes(),
-                        not_before,
-                    ),
-                    other => Err(other),
-                })
-                .map_err(|e| CertError::InvalidGenesis(format!("certificate of {owner}: {e}")))?;
+            let probe =
+                check::parse_and_check(&owner, g.cert.as_bytes(), g.pubkey.as_bytes(), i64::MIN)
+                    .or_else(|e| match e {
+                        CertError::OutsideValidity { not_before, .. } => check::parse_and_check(
+                            &owner,
+                            g.cert.as_bytes(),
+                            g.pubkey.as_bytes(),
+                            not_before,
+                        ),
+                        other => Err(other),
+                    })
+                    .map_err(|e| {
+                        CertError::InvalidGenesis(format!("certificate of {owner}: {e}"))
+                    })?;
             if !seen.insert((g.owner, probe.serial.clone())) {
                 return Err(CertError::InvalidGenesis(format!(
                     "certificate {} of {owner} listed twice",

@@ -15,7 +15,11 @@ pub(crate) fn parse_addr(s: &str) -> Result<Address, AppError> {
 }
 
 pub(crate) fn validate_serial(s: &str) -> Result<(), AppError> {
-    if s.is_empty() || s.len() > 49 || !s.chars().all(|c| c.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty()
+        || s.len() > 49
+        || !s.chars().all(|c| c.is_ascii_digit())
+        || (s.len() > 1 && s.starts_with('0'))
+    {
         return Err(CertError::InvalidRequest(format!(
             "serial {s:?} must be a decimal number without leading zeros"
         ))
@@ -103,9 +107,11 @@ impl MsgHandler for RevokeCertificateHandler {
     fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
         self.check_stateless(msg)?;
         let owner = parse_addr(&msg.owner)?;
-        let mut c = state::cert(ctx, &owner, &msg.serial)?.ok_or_else(|| CertError::CertificateNotFound {
-            owner: owner.to_string(),
-            serial: msg.serial.clone(),
+        let mut c = state::cert(ctx, &owner, &msg.serial)?.ok_or_else(|| {
+            CertError::CertificateNotFound {
+                owner: owner.to_string(),
+                serial: msg.serial.clone(),
+            }
         })?;
         if c.state == CertificateState::Revoked as i32 {
             return Err(CertError::AlreadyRevoked {

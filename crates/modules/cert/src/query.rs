@@ -39,9 +39,8 @@ pub fn certificates(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppE
     let keep = |c: &Certificate| want_state.is_none_or(|s| c.state == s);
     if !filter.serial.is_empty() {
         validate_serial(&filter.serial)?;
-        let owner = parse_addr(&filter.owner).map_err(|_| {
-            CertError::InvalidRequest("a serial filter needs the owner too".into())
-        })?;
+        let owner = parse_addr(&filter.owner)
+            .map_err(|_| CertError::InvalidRequest("a serial filter needs the owner too".into()))?;
         let certificates: Vec<Certificate> = state::cert(&mut ctx.store(), &owner, &filter.serial)?
             .into_iter()
             .filter(keep)

@@ -10,7 +10,11 @@ pub fn from_bytes(b: &[u8]) -> Result<Certificate, AppError> {
     Certificate::decode(b).map_err(|e| CertError::Corrupt(format!("certificate: {e}")).into())
 }
 
-pub fn cert(store: &mut impl Store, owner: &Address, serial: &str) -> Result<Option<Certificate>, AppError> {
+pub fn cert(
+    store: &mut impl Store,
+    owner: &Address,
+    serial: &str,
+) -> Result<Option<Certificate>, AppError> {
     store
         .get(&state_key::cert(owner, serial))?
         .map(|b| from_bytes(&b))
@@ -23,7 +27,12 @@ pub fn set_cert(store: &mut impl Store, owner: &Address, c: &Certificate) -> Res
 
 /// Whether `owner` has a valid (not revoked) certificate with `serial`: what a provider
 /// daemon or another module asks before trusting a client certificate.
-pub fn is_valid(store: &mut impl Store, owner: &Address, serial: &str, now: i64) -> Result<bool, AppError> {
+pub fn is_valid(
+    store: &mut impl Store,
+    owner: &Address,
+    serial: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     Ok(cert(store, owner, serial)?.is_some_and(|c| {
         c.state == CertificateState::Valid as i32 && c.not_before <= now && now < c.not_after
     }))

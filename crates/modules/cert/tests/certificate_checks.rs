@@ -1,7 +1,10 @@
 //! The certificate rules, on certificates made with rcgen the way the CLI makes them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SerialNumber, PKCS_ECDSA_P256_SHA256, PKCS_ED25519};
+use rcgen::{
+    CertificateParams, DistinguishedName, DnType, KeyPair, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    PKCS_ED25519,
+};
 use ve_cert::{parse_and_check, CertError};
 
 const OWNER: &str = "ve1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du";
@@ -56,23 +59,35 @@ fn a_certificate_for_another_subject_is_refused() {
 fn a_public_key_that_is_not_the_certificate_key_is_refused() {
     let a = make(OWNER, &p256(), NOW - 3600, NOW + 3600, 1);
     let b = make(OWNER, &p256(), NOW - 3600, NOW + 3600, 1);
-    let mixed = Made { cert: a.cert, pubkey: b.pubkey };
+    let mixed = Made {
+        cert: a.cert,
+        pubkey: b.pubkey,
+    };
     assert!(matches!(check(&mixed), Err(CertError::KeyMismatch)));
 }
 
 #[test]
 fn expired_and_not_yet_valid_certificates_are_refused() {
     let old = make(OWNER, &p256(), NOW - 7200, NOW - 3600, 1);
-    assert!(matches!(check(&old), Err(CertError::OutsideValidity { .. })));
+    assert!(matches!(
+        check(&old),
+        Err(CertError::OutsideValidity { .. })
+    ));
     let future = make(OWNER, &p256(), NOW + 3600, NOW + 7200, 1);
-    assert!(matches!(check(&future), Err(CertError::OutsideValidity { .. })));
+    assert!(matches!(
+        check(&future),
+        Err(CertError::OutsideValidity { .. })
+    ));
 }
 
 #[test]
 fn a_tampered_certificate_does_not_verify() {
     let m = make(OWNER, &p256(), NOW - 3600, NOW + 3600, 1);
     // Flip one bit inside the DER (in the signature value near the end).
-    let der = x509_parser::pem::parse_x509_pem(m.cert.as_bytes()).unwrap().1.contents;
+    let der = x509_parser::pem::parse_x509_pem(m.cert.as_bytes())
+        .unwrap()
+        .1
+        .contents;
     let mut der2 = der.clone();
     let i = der2.len() - 5;
     der2[i] ^= 0x01;
@@ -81,7 +96,13 @@ fn a_tampered_certificate_does_not_verify() {
         base64_lines(&der2)
     );
     let r = parse_and_check(OWNER, pem.as_bytes(), m.pubkey.as_bytes(), NOW);
-    assert!(matches!(r, Err(CertError::BadSignature) | Err(CertError::InvalidCertificate(_))), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(CertError::BadSignature) | Err(CertError::InvalidCertificate(_))
+        ),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -102,8 +123,16 @@ fn base64_lines(b: &[u8]) -> String {
             | u32::from(*chunk.get(2).unwrap_or(&0));
         s.push(T[(n >> 18) as usize & 63] as char);
         s.push(T[(n >> 12) as usize & 63] as char);
-        s.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        s.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        s.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        s.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     s.as_bytes()
         .chunks(64)

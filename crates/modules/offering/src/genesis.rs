@@ -67,10 +67,9 @@ impl OfferingGenesis {
             let category = category_from_name(&g.category).ok_or_else(|| {
                 OfferingError::InvalidGenesis(format!("unknown category {:?}", g.category))
             })?;
-            let coin: ve_types::Coin = g
-                .price_per_block
-                .parse()
-                .map_err(|e| OfferingError::InvalidGenesis(format!("price {:?}: {e}", g.price_per_block)))?;
+            let coin: ve_types::Coin = g.price_per_block.parse().map_err(|e| {
+                OfferingError::InvalidGenesis(format!("price {:?}: {e}", g.price_per_block))
+            })?;
             let price = ProtoCoin {
                 denom: coin.denom.clone(),
                 amount: coin.amount.to_string(),
@@ -121,8 +120,14 @@ impl OfferingGenesis {
                 },
             ));
         }
-        if seqs.values().any(|n| *n > crate::MAX_ACTIVE_OFFERINGS_PER_PROVIDER) {
-            return Err(OfferingError::InvalidGenesis("too many offerings for one provider".into()).into());
+        if seqs
+            .values()
+            .any(|n| *n > crate::MAX_ACTIVE_OFFERINGS_PER_PROVIDER)
+        {
+            return Err(OfferingError::InvalidGenesis(
+                "too many offerings for one provider".into(),
+            )
+            .into());
         }
         Ok(out)
     }

@@ -88,16 +88,25 @@ pub(crate) fn check_fields(f: &Fields<'_>) -> Result<Vec<Attribute>, AppError> {
     if category == Category::Unspecified {
         return Err(bad("category must be compute, storage, gpu, hpc or tee"));
     }
-    if f.name.trim().is_empty() || f.name.len() > MAX_NAME_LEN || f.name.chars().any(char::is_control) {
-        return Err(bad(format!("name must be 1..={MAX_NAME_LEN} printable bytes")));
+    if f.name.trim().is_empty()
+        || f.name.len() > MAX_NAME_LEN
+        || f.name.chars().any(char::is_control)
+    {
+        return Err(bad(format!(
+            "name must be 1..={MAX_NAME_LEN} printable bytes"
+        )));
     }
     if f.description.len() > MAX_DESCRIPTION_LEN {
-        return Err(bad(format!("description is limited to {MAX_DESCRIPTION_LEN} bytes")));
+        return Err(bad(format!(
+            "description is limited to {MAX_DESCRIPTION_LEN} bytes"
+        )));
     }
     parse_price(f.price, "price_per_block")?;
     let r = f.resources.ok_or_else(|| bad("resources are missing"))?;
     if r.cpu_millicores == 0 || r.memory_bytes == 0 {
-        return Err(bad("resources need cpu_millicores > 0 and memory_bytes > 0"));
+        return Err(bad(
+            "resources need cpu_millicores > 0 and memory_bytes > 0",
+        ));
     }
     if category == Category::Gpu && r.gpu_count == 0 {
         return Err(bad("a gpu offering needs gpu_count >= 1"));
@@ -188,7 +197,11 @@ fn fields_of_create(msg: &MsgCreateOffering) -> Fields<'_> {
     }
 }
 
-fn active_offering(ctx: &mut Context<'_>, provider: &Address, seq: u64) -> Result<Offering, AppError> {
+fn active_offering(
+    ctx: &mut Context<'_>,
+    provider: &Address,
+    seq: u64,
+) -> Result<Offering, AppError> {
     let o = state::offering(ctx, provider, seq)?
         .ok_or_else(|| OfferingError::OfferingNotFound(id(&provider.to_string(), seq)))?;
     if o.state != OfferingState::Active as i32 {
@@ -281,7 +294,14 @@ impl MsgHandler for DeactivateOfferingHandler {
 
 /// The deployment an order creates: one group named `offering-<seq>` holding `units` of
 /// the template at the offering's price per unit per block.
-pub fn deployment_for(o: &Offering, tenant: &Address, dseq: u64, units: u32, deposit: Coin, hash: Vec<u8>) -> NewDeployment {
+pub fn deployment_for(
+    o: &Offering,
+    tenant: &Address,
+    dseq: u64,
+    units: u32,
+    deposit: Coin,
+    hash: Vec<u8>,
+) -> NewDeployment {
     let r = o.resources.clone().unwrap_or_default();
     NewDeployment {
         owner: *tenant,
@@ -332,7 +352,9 @@ impl MsgHandler for OrderOfferingHandler {
             return Err(order("units must be 1..=1000"));
         }
         if msg.manifest_hash.len() != 32 {
-            return Err(order("manifest_hash must be the 32-byte SHA-256 of the manifest"));
+            return Err(order(
+                "manifest_hash must be the 32-byte SHA-256 of the manifest",
+            ));
         }
         parse_price(msg.deposit.as_ref(), "deposit")
             .map_err(|e| OfferingError::InvalidOrder(e.message))?;
@@ -355,12 +377,29 @@ impl MsgHandler for OrderOfferingHandler {
                 .mfa
                 .require_mfa(ctx, &tenant, SensitiveAction::HighValueOrder, u128::MAX)?;
         }
-        let dseq = if msg.dseq == 0 { ctx.block().height } else { msg.dseq };
-        let req = deployment_for(&o, &tenant, dseq, msg.units, deposit, msg.manifest_hash.clone());
+        let dseq = if msg.dseq == 0 {
+            ctx.block().height
+        } else {
+            msg.dseq
+        };
+        let req = deployment_for(
+            &o,
+            &tenant,
+            dseq,
+            msg.units,
+            deposit,
+            msg.manifest_hash.clone(),
+        );
         let created = self.gates.deployments.create_deployment(ctx, &req)?;
         o.order_count = o.order_count.saturating_add(1);
         state::set_offering(ctx, &provider, &o)?;
-        ctx.emit(events::ordered(&o.provider, o.seq, &tenant.to_string(), created.dseq, msg.units));
+        ctx.emit(events::ordered(
+            &o.provider,
+            o.seq,
+            &tenant.to_string(),
+            created.dseq,
+            msg.units,
+        ));
         Ok(MsgOrderOfferingResponse {
             owner: created.owner.to_string(),
             dseq: created.dseq,

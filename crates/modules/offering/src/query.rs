@@ -43,7 +43,8 @@ pub fn offerings(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppErro
     let mut offerings = Vec::with_capacity(entries.len());
     for (_, v) in entries {
         let o = state::from_bytes(&v)?;
-        let category_ok = req.category == Category::Unspecified as i32 || o.category == req.category;
+        let category_ok =
+            req.category == Category::Unspecified as i32 || o.category == req.category;
         let state_ok = !req.active_only || o.state == OfferingState::Active as i32;
         if category_ok && state_ok {
             offerings.push(o);

@@ -10,14 +10,22 @@ pub fn from_bytes(b: &[u8]) -> Result<Offering, AppError> {
     Offering::decode(b).map_err(|e| OfferingError::Corrupt(format!("offering: {e}")).into())
 }
 
-pub fn offering(store: &mut impl Store, provider: &Address, seq: u64) -> Result<Option<Offering>, AppError> {
+pub fn offering(
+    store: &mut impl Store,
+    provider: &Address,
+    seq: u64,
+) -> Result<Option<Offering>, AppError> {
     store
         .get(&state_key::offering(provider, seq))?
         .map(|b| from_bytes(&b))
         .transpose()
 }
 
-pub fn set_offering(store: &mut impl Store, provider: &Address, o: &Offering) -> Result<(), AppError> {
+pub fn set_offering(
+    store: &mut impl Store,
+    provider: &Address,
+    o: &Offering,
+) -> Result<(), AppError> {
     store.put(state_key::offering(provider, o.seq), o.encode_to_vec())
 }
 
@@ -43,6 +51,10 @@ pub fn active_count(store: &mut impl Store, provider: &Address) -> Result<u64, A
     read_u64(store, &state_key::active_count(provider))
 }
 
-pub fn set_active_count(store: &mut impl Store, provider: &Address, n: u64) -> Result<(), AppError> {
+pub fn set_active_count(
+    store: &mut impl Store,
+    provider: &Address,
+    n: u64,
+) -> Result<(), AppError> {
     store.put(state_key::active_count(provider), n.to_be_bytes().to_vec())
 }

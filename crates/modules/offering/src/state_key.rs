@@ -13,7 +13,11 @@ pub fn of_provider(provider: &Address) -> Vec<u8> {
 
 /// `offering/o/<20-byte provider><8-byte BE seq>` → `Offering`.
 pub fn offering(provider: &Address, seq: u64) -> Vec<u8> {
-    [of_provider(provider).as_slice(), seq.to_be_bytes().as_slice()].concat()
+    [
+        of_provider(provider).as_slice(),
+        seq.to_be_bytes().as_slice(),
+    ]
+    .concat()
 }
 
 /// `offering/seq/<20-byte provider>` → last seq (8-byte BE).

@@ -91,7 +91,11 @@ mod tests {
     #[test]
     fn attributes_are_returned_sorted_and_duplicates_refused() {
         let l = Limits::default();
-        let out = validate(&[attr("region", "eu"), attr("capabilities/gpu", "a100")], &l).unwrap();
+        let out = validate(
+            &[attr("region", "eu"), attr("capabilities/gpu", "a100")],
+            &l,
+        )
+        .unwrap();
         assert_eq!(out[0].key, "capabilities/gpu");
         assert!(validate(&[attr("a", "1"), attr("a", "2")], &l).is_err());
     }

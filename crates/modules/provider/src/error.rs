@@ -32,7 +32,11 @@ pub enum ProviderError {
     #[error("attestation signature does not verify: the attestor must sign the payload of docs/provider.md for this chain, owner, domain and token")]
     BadAttestation,
     #[error("attestation time {observed_at} is outside [{from}, {to}]: the DNS lookup must happen after the request and recently")]
-    StaleAttestation { observed_at: i64, from: i64, to: i64 },
+    StaleAttestation {
+        observed_at: i64,
+        from: i64,
+        to: i64,
+    },
     #[error("{0} may not manage DNS attestors: needs the administrator role or the gov account")]
     Unauthorized(String),
     #[error("attestor {0} already registered")]

@@ -44,12 +44,15 @@ pub struct GenesisProvider {
     pub public_key: String,
 }
 
+/// Attestors and (owner, provider) records built from a genesis section.
+type Built = (Vec<Attestor>, Vec<(Address, Provider)>);
+
 fn bad(m: String) -> ProviderError {
     ProviderError::InvalidGenesis(m)
 }
 
 impl ProviderGenesis {
-    fn build(&self) -> Result<(Vec<Attestor>, Vec<(Address, Provider)>), AppError> {
+    fn build(&self) -> Result<Built, AppError> {
         self.params.validate()?;
         let mut attestors = Vec::new();
         let mut seen = BTreeSet::new();
@@ -58,7 +61,11 @@ impl ProviderGenesis {
                 .map_err(|e| bad(format!("attestor key {:?}: {e}", a.public_key)))?;
             let k = state::key32(&key)?;
             if ed25519_dalek::VerifyingKey::from_bytes(&k).is_err() || !seen.insert(k) {
-                return Err(bad(format!("attestor key {} invalid or duplicate", a.public_key)).into());
+                return Err(bad(format!(
+                    "attestor key {} invalid or duplicate",
+                    a.public_key
+                ))
+                .into());
             }
             attestors.push(Attestor {
                 public_key: key,

@@ -43,8 +43,11 @@ use ve_types::{Address, AppError};
 /// market module implements it; the app wires it in.
 pub trait ActiveLeases: Send + Sync {
     /// Number of active leases (or at least whether there is one: any value > 0 refuses).
-    fn active_lease_count(&self, ctx: &mut Context<'_>, provider: &Address)
-        -> Result<u64, AppError>;
+    fn active_lease_count(
+        &self,
+        ctx: &mut Context<'_>,
+        provider: &Address,
+    ) -> Result<u64, AppError>;
 }
 
 /// Who may add or remove DNS attestors besides the gov module account.

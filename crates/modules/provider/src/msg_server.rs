@@ -41,13 +41,16 @@ pub(crate) fn parse_addr(s: &str) -> Result<Address, AppError> {
 /// Checks a host URI and returns its host: `https://<host>[:port]`, optional `/` path,
 /// no credentials, query or fragment.
 pub fn validate_host_uri(s: &str) -> Result<String, AppError> {
-    let bad = |m: &str| -> AppError { ProviderError::InvalidHostUri(s.to_string(), m.into()).into() };
+    let bad =
+        |m: &str| -> AppError { ProviderError::InvalidHostUri(s.to_string(), m.into()).into() };
     if s.is_empty() || s.len() > MAX_URI_LEN {
         return Err(bad("must be 1..=256 characters"));
     }
     let u = url::Url::parse(s).map_err(|e| bad(&e.to_string()))?;
     if u.scheme() != "https" {
-        return Err(bad("scheme must be https (tenants talk to the provider over mTLS)"));
+        return Err(bad(
+            "scheme must be https (tenants talk to the provider over mTLS)",
+        ));
     }
     if !u.username().is_empty() || u.password().is_some() {
         return Err(bad("must not carry credentials"));
@@ -74,7 +77,9 @@ fn validate_info(info: Option<&Info>) -> Result<(), AppError> {
             && !e.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@') && !d.starts_with('.') && !d.ends_with('.'));
         if !ok {
-            return Err(bad(format!("email {e:?} is not an address like ops@example.com")));
+            return Err(bad(format!(
+                "email {e:?} is not an address like ops@example.com"
+            )));
         }
     }
     let w = &info.website;
@@ -83,7 +88,9 @@ fn validate_info(info: Option<&Info>) -> Result<(), AppError> {
             && url::Url::parse(w)
                 .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         if !ok {
-            return Err(bad(format!("website {w:?} must be an http(s) URL of at most 256 characters")));
+            return Err(bad(format!(
+                "website {w:?} must be an http(s) URL of at most 256 characters"
+            )));
         }
     }
     Ok(())
@@ -107,20 +114,28 @@ fn validate_public_key(k: &[u8]) -> Result<(), AppError> {
     Ok(())
 }
 
-fn check_fields(host_uri: &str, info: Option<&Info>, public_key: &[u8]) -> Result<String, AppError> {
+fn check_fields(
+    host_uri: &str,
+    info: Option<&Info>,
+    public_key: &[u8],
+) -> Result<String, AppError> {
     let host = validate_host_uri(host_uri)?;
     validate_info(info)?;
     validate_public_key(public_key)?;
     Ok(host)
 }
 
-fn checked_attributes(ctx: &mut Context<'_>, attrs: &[Attribute]) -> Result<Vec<Attribute>, AppError> {
+fn checked_attributes(
+    ctx: &mut Context<'_>,
+    attrs: &[Attribute],
+) -> Result<Vec<Attribute>, AppError> {
     let limits = state::params(ctx)?.limits();
     attributes::validate(attrs, &limits).map_err(|e| ProviderError::InvalidAttributes(e).into())
 }
 
 fn existing(ctx: &mut Context<'_>, owner: &Address) -> Result<Provider, AppError> {
-    state::provider(ctx, owner)?.ok_or_else(|| ProviderError::ProviderNotFound(owner.to_string()).into())
+    state::provider(ctx, owner)?
+        .ok_or_else(|| ProviderError::ProviderNotFound(owner.to_string()).into())
 }
 
 fn status_name(s: i32) -> &'static str {
@@ -214,7 +229,11 @@ impl MsgHandler for UpdateProviderHandler {
                 if v.status != VerificationStatus::Revoked as i32 {
                     v.status = VerificationStatus::Revoked as i32;
                     state::set_verification(ctx, &owner, &v)?;
-                    ctx.emit(events::verification_revoked(&p.owner, &v.domain, "host changed"));
+                    ctx.emit(events::verification_revoked(
+                        &p.owner,
+                        &v.domain,
+                        "host changed",
+                    ));
                 }
             }
         }
@@ -224,7 +243,11 @@ impl MsgHandler for UpdateProviderHandler {
         p.public_key = msg.public_key.clone();
         p.updated_height = ctx.block().height;
         state::set_provider(ctx, &owner, &p)?;
-        ctx.emit(events::provider_updated(&p.owner, &p.host_uri, p.host_trusted));
+        ctx.emit(events::provider_updated(
+            &p.owner,
+            &p.host_uri,
+            p.host_trusted,
+        ));
         Ok(MsgUpdateProviderResponse {}.encode_to_vec())
     }
 }
@@ -405,7 +428,9 @@ impl MsgHandler for ConfirmDomainVerificationHandler {
         p.host_trusted = true;
         p.updated_height = ctx.block().height;
         state::set_provider(ctx, &owner, &p)?;
-        ctx.emit(events::verification_confirmed(&p.owner, &v.domain, &key_hex));
+        ctx.emit(events::verification_confirmed(
+            &p.owner, &v.domain, &key_hex,
+        ));
         Ok(MsgConfirmDomainVerificationResponse {}.encode_to_vec())
     }
 }
@@ -433,7 +458,9 @@ impl MsgHandler for RevokeDomainVerificationHandler {
         let mut v = state::verification(ctx, &owner)?
             .ok_or_else(|| ProviderError::VerificationNotFound(owner.to_string()))?;
         if v.status == VerificationStatus::Revoked as i32 {
-            return Err(ProviderError::VerificationNotPending(owner.to_string(), "revoked".into()).into());
+            return Err(
+                ProviderError::VerificationNotPending(owner.to_string(), "revoked".into()).into(),
+            );
         }
         v.status = VerificationStatus::Revoked as i32;
         state::set_verification(ctx, &owner, &v)?;
@@ -477,7 +504,10 @@ impl MsgHandler for AddAttestorHandler {
             return Err(ProviderError::InvalidPublicKey("not a valid Ed25519 point".into()).into());
         }
         if msg.description.len() > MAX_DESCRIPTION_LEN {
-            return Err(ProviderError::InvalidRequest("description is longer than 256 bytes".into()).into());
+            return Err(ProviderError::InvalidRequest(
+                "description is longer than 256 bytes".into(),
+            )
+            .into());
         }
         Ok(())
     }
@@ -490,7 +520,10 @@ impl MsgHandler for AddAttestorHandler {
             return Err(ProviderError::AttestorExists(hex::encode(key)).into());
         }
         if state::attestors(ctx)?.len() >= state::MAX_ATTESTORS {
-            return Err(ProviderError::InvalidRequest("the attestor list is full (256): remove one first".into()).into());
+            return Err(ProviderError::InvalidRequest(
+                "the attestor list is full (256): remove one first".into(),
+            )
+            .into());
         }
         state::set_attestor(
             ctx,
@@ -534,7 +567,10 @@ impl MsgHandler for RemoveAttestorHandler {
             return Err(ProviderError::UnknownAttestor(hex::encode(key)).into());
         }
         state::delete_attestor(ctx, &key)?;
-        ctx.emit(events::attestor_removed(&hex::encode(key), &who.to_string()));
+        ctx.emit(events::attestor_removed(
+            &hex::encode(key),
+            &who.to_string(),
+        ));
         Ok(MsgRemoveAttestorResponse {}.encode_to_vec())
     }
 }

@@ -18,7 +18,9 @@ use crate::cli::tx::{broadcast, TxCommon};
 #[derive(Debug, Subcommand)]
 pub enum AuditTx {
     /// Sign attributes of a provider as auditor (given keys replace your earlier values).
-    #[command(after_help = "Example:\n  virtengine tx audit attr-sign ve1...provider region=eu-west tier=community --from auditor --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx audit attr-sign ve1...provider region=eu-west tier=community --from auditor --yes"
+    )]
     AttrSign {
         /// Provider address.
         provider: String,
@@ -31,7 +33,9 @@ pub enum AuditTx {
         common: TxCommon,
     },
     /// Withdraw signed attributes: the given keys, or all of them.
-    #[command(after_help = "Example:\n  virtengine tx audit attr-delete ve1...provider tier --from auditor --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx audit attr-delete ve1...provider tier --from auditor --yes"
+    )]
     AttrDelete {
         provider: String,
         keys: Vec<String>,
@@ -72,7 +76,12 @@ fn parse_pairs(pairs: &[String]) -> Result<Vec<Attribute>> {
 
 pub async fn run_tx(cmd: AuditTx) -> Result<()> {
     match cmd {
-        AuditTx::AttrSign { provider, attributes, from, common } => {
+        AuditTx::AttrSign {
+            provider,
+            attributes,
+            from,
+            common,
+        } => {
             let owner: Address = provider.parse()?;
             let attributes = parse_pairs(&attributes)?;
             let (kr, name, address) = signer(&common, &from)?;
@@ -82,19 +91,42 @@ pub async fn run_tx(cmd: AuditTx) -> Result<()> {
                 attributes,
             };
             let msg = ve_proto::to_any("/virtengine.audit.v1.MsgSignProviderAttributes", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("sign attributes of {owner} as {address}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("sign attributes of {owner} as {address}"),
+            )
+            .await
         }
-        AuditTx::AttrDelete { provider, keys, from, common } => {
+        AuditTx::AttrDelete {
+            provider,
+            keys,
+            from,
+            common,
+        } => {
             let owner: Address = provider.parse()?;
             let (kr, name, address) = signer(&common, &from)?;
-            let what = if keys.is_empty() { "all".to_string() } else { keys.join(",") };
+            let what = if keys.is_empty() {
+                "all".to_string()
+            } else {
+                keys.join(",")
+            };
             let m = MsgDeleteProviderAttributes {
                 owner: owner.to_string(),
                 auditor: address.to_string(),
                 keys,
             };
             let msg = ve_proto::to_any("/virtengine.audit.v1.MsgDeleteProviderAttributes", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("delete {what} signed attributes of {owner}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("delete {what} signed attributes of {owner}"),
+            )
+            .await
         }
     }
 }
@@ -105,7 +137,9 @@ fn record_json(r: &AuditedAttributes) -> Value {
 
 fn print_records(out: OutputFormat, recs: &[AuditedAttributes]) -> Result<()> {
     match out {
-        OutputFormat::Json => print_json(&json!({ "providers": recs.iter().map(record_json).collect::<Vec<_>>() })),
+        OutputFormat::Json => {
+            print_json(&json!({ "providers": recs.iter().map(record_json).collect::<Vec<_>>() }))
+        }
         OutputFormat::Text => {
             if recs.is_empty() {
                 println!("no signed attributes");
@@ -133,7 +167,10 @@ pub async fn run_query(
             let owner = address(a)?.to_string();
             let path = "/virtengine.audit.v1.Query/ProviderAttributes";
             q.paged(path, |pagination| {
-                let req = QueryProviderAttributesRequest { owner: owner.clone(), pagination };
+                let req = QueryProviderAttributesRequest {
+                    owner: owner.clone(),
+                    pagination,
+                };
                 async move {
                     let r: QueryProvidersResponse = q.query(path, &req).await?;
                     Ok((r.providers, r.pagination))
@@ -142,7 +179,10 @@ pub async fn run_query(
             .await
             .map_err(|e| query_error(url, e))?
         }
-        AuditQuery::Auditor { address: a, provider: Some(p) } => {
+        AuditQuery::Auditor {
+            address: a,
+            provider: Some(p),
+        } => {
             let req = QueryProviderAuditorRequest {
                 auditor: address(a)?.to_string(),
                 owner: address(p)?.to_string(),
@@ -153,11 +193,17 @@ pub async fn run_query(
                 .map_err(|e| query_error(url, e))?;
             r.providers
         }
-        AuditQuery::Auditor { address: a, provider: None } => {
+        AuditQuery::Auditor {
+            address: a,
+            provider: None,
+        } => {
             let auditor = address(a)?.to_string();
             let path = "/virtengine.audit.v1.Query/AuditorAttributes";
             q.paged(path, |pagination| {
-                let req = QueryAuditorAttributesRequest { auditor: auditor.clone(), pagination };
+                let req = QueryAuditorAttributesRequest {
+                    auditor: auditor.clone(),
+                    pagination,
+                };
                 async move {
                     let r: QueryProvidersResponse = q.query(path, &req).await?;
                     Ok((r.providers, r.pagination))

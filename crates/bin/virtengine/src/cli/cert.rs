@@ -93,22 +93,35 @@ fn unix_now() -> Result<i64> {
 
 pub async fn run_tx(cmd: CertTx) -> Result<()> {
     match cmd {
-        CertTx::Generate { from, days, overwrite, common } => {
+        CertTx::Generate {
+            from,
+            days,
+            overwrite,
+            common,
+        } => {
             if !(1..=1825).contains(&days) {
                 bail!("--days must be 1..=1825 (the chain accepts at most about 5 years)");
             }
             let (_, _, address) = signer(&common, &from)?;
             let (crt, pubk, key) = paths(&common, &address)?;
             if crt.exists() && !overwrite {
-                bail!("{} exists: pass --overwrite to replace it (revoke the old one on chain first)", crt.display());
+                bail!(
+                    "{} exists: pass --overwrite to replace it (revoke the old one on chain first)",
+                    crt.display()
+                );
             }
             let now = unix_now()?;
             let mut serial = [0u8; 16];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
             serial[0] &= 0x7f;
             serial[0] |= 0x01;
-            let g = ve_cert::generate::generate(&address.to_string(), now - 3600, now + days * 86_400, &serial)
-                .map_err(|e| anyhow::anyhow!("generating the certificate: {e}"))?;
+            let g = ve_cert::generate::generate(
+                &address.to_string(),
+                now - 3600,
+                now + days * 86_400,
+                &serial,
+            )
+            .map_err(|e| anyhow::anyhow!("generating the certificate: {e}"))?;
             let dir = cert_dir(&common)?;
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             std::fs::write(&crt, &g.cert_pem)?;
@@ -116,28 +129,60 @@ pub async fn run_tx(cmd: CertTx) -> Result<()> {
             write_private(&key, g.private_key_pem.as_bytes())?;
             println!("certificate: {}", crt.display());
             println!("public key:  {}", pubk.display());
-            println!("private key: {} (keep it; it never goes on chain)", key.display());
+            println!(
+                "private key: {} (keep it; it never goes on chain)",
+                key.display()
+            );
             println!("next: virtengine tx cert publish --from {from}");
             Ok(())
         }
         CertTx::Publish { from, common } => {
             let (kr, name, address) = signer(&common, &from)?;
             let (crt, pubk, _) = paths(&common, &address)?;
-            let cert = std::fs::read(&crt).with_context(|| format!("reading {} (run `tx cert generate` first)", crt.display()))?;
-            let pubkey = std::fs::read(&pubk).with_context(|| format!("reading {}", pubk.display()))?;
-            let m = MsgCreateCertificate { owner: address.to_string(), cert, pubkey };
+            let cert = std::fs::read(&crt).with_context(|| {
+                format!("reading {} (run `tx cert generate` first)", crt.display())
+            })?;
+            let pubkey =
+                std::fs::read(&pubk).with_context(|| format!("reading {}", pubk.display()))?;
+            let m = MsgCreateCertificate {
+                owner: address.to_string(),
+                cert,
+                pubkey,
+            };
             let msg = ve_proto::to_any("/virtengine.cert.v1.MsgCreateCertificate", &m);
-            let r = broadcast_for_result(&common, &kr, &name, vec![msg], &format!("publish the certificate of {address}"), true).await?;
+            let r = broadcast_for_result(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("publish the certificate of {address}"),
+                true,
+            )
+            .await?;
             if let Some(resp) = first_response::<MsgCreateCertificateResponse>(&r) {
                 println!("serial: {}", resp.serial);
             }
             Ok(())
         }
-        CertTx::Revoke { serial, from, common } => {
+        CertTx::Revoke {
+            serial,
+            from,
+            common,
+        } => {
             let (kr, name, address) = signer(&common, &from)?;
-            let m = MsgRevokeCertificate { owner: address.to_string(), serial: serial.clone() };
+            let m = MsgRevokeCertificate {
+                owner: address.to_string(),
+                serial: serial.clone(),
+            };
             let msg = ve_proto::to_any("/virtengine.cert.v1.MsgRevokeCertificate", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("revoke certificate {serial} of {address}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("revoke certificate {serial} of {address}"),
+            )
+            .await
         }
     }
 }
@@ -185,16 +230,28 @@ pub async fn run_query(
     address: impl Fn(&str) -> Result<Address>,
     cmd: &CertQuery,
 ) -> Result<()> {
-    let CertQuery::List { owner, serial, state: st } = cmd;
+    let CertQuery::List {
+        owner,
+        serial,
+        state: st,
+    } = cmd;
     let filter = CertificateFilter {
-        owner: owner.as_deref().map(&address).transpose()?.map(|a| a.to_string()).unwrap_or_default(),
+        owner: owner
+            .as_deref()
+            .map(&address)
+            .transpose()?
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         serial: serial.clone().unwrap_or_default(),
         state: st.clone().unwrap_or_default(),
     };
     let path = "/virtengine.cert.v1.Query/Certificates";
     let certs = q
         .paged(path, |pagination| {
-            let req = QueryCertificatesRequest { filter: Some(filter.clone()), pagination };
+            let req = QueryCertificatesRequest {
+                filter: Some(filter.clone()),
+                pagination,
+            };
             async move {
                 let r: QueryCertificatesResponse = q.query(path, &req).await?;
                 Ok((r.certificates, r.pagination))
@@ -203,13 +260,22 @@ pub async fn run_query(
         .await
         .map_err(|e| query_error(url, e))?;
     match out {
-        OutputFormat::Json => print_json(&json!({ "certificates": certs.iter().map(cert_json).collect::<Vec<_>>() })),
+        OutputFormat::Json => {
+            print_json(&json!({ "certificates": certs.iter().map(cert_json).collect::<Vec<_>>() }))
+        }
         OutputFormat::Text => {
             if certs.is_empty() {
                 println!("no certificates");
             }
             for c in &certs {
-                println!("{} serial {}: {} (valid {} .. {})", c.owner, c.serial, state(c.state), c.not_before, c.not_after);
+                println!(
+                    "{} serial {}: {} (valid {} .. {})",
+                    c.owner,
+                    c.serial,
+                    state(c.state),
+                    c.not_before,
+                    c.not_after
+                );
             }
             Ok(())
         }

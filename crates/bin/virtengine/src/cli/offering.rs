@@ -86,11 +86,19 @@ fn category_name(c: i32) -> &'static str {
 
 impl OfferingFile {
     fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_yaml::from_str(&text).with_context(|| format!("parsing {} (see `tx offering create --help`)", path.display()))
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_yaml::from_str(&text).with_context(|| {
+            format!(
+                "parsing {} (see `tx offering create --help`)",
+                path.display()
+            )
+        })
     }
     fn price(&self) -> Result<Coin> {
-        self.price_per_block.parse().with_context(|| format!("price_per_block {:?}", self.price_per_block))
+        self.price_per_block
+            .parse()
+            .with_context(|| format!("price_per_block {:?}", self.price_per_block))
     }
     fn template(&self) -> ResourceTemplate {
         ResourceTemplate {
@@ -106,7 +114,9 @@ impl OfferingFile {
 #[derive(Debug, Subcommand)]
 pub enum OfferingTx {
     /// Publish an offering (you must be a registered provider with VEID tier Standard).
-    #[command(after_help = "Example:\n  virtengine tx offering create offering.yaml --from provider --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx offering create offering.yaml --from provider --yes"
+    )]
     Create {
         file: PathBuf,
         #[arg(long)]
@@ -132,7 +142,9 @@ pub enum OfferingTx {
         common: TxCommon,
     },
     /// Order `--units` of an offering: creates your deployment with `--deposit` in escrow.
-    #[command(after_help = "Example:\n  virtengine tx offering order ve1...provider 1 --units 2 --deposit 5000000uve --manifest manifest.yaml --from tenant --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx offering order ve1...provider 1 --units 2 --deposit 5000000uve --manifest manifest.yaml --from tenant --yes"
+    )]
     Order {
         provider: String,
         seq: u64,
@@ -159,7 +171,9 @@ pub enum OfferingTx {
 #[derive(Debug, Subcommand)]
 pub enum OfferingQuery {
     /// Offerings, optionally of one provider / category, active only.
-    #[command(after_help = "Example:\n  virtengine query offering list --category gpu --active-only")]
+    #[command(
+        after_help = "Example:\n  virtengine query offering list --category gpu --active-only"
+    )]
     List {
         #[arg(long)]
         provider: Option<String>,
@@ -189,13 +203,26 @@ pub async fn run_tx(cmd: OfferingTx) -> Result<()> {
                 attributes: attributes(&f.attributes),
             };
             let msg = ve_proto::to_any("/virtengine.offering.v1.MsgCreateOffering", &m);
-            let r = broadcast_for_result(&common, &kr, &name, vec![msg], &format!("publish offering {:?}", f.name), true).await?;
+            let r = broadcast_for_result(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("publish offering {:?}", f.name),
+                true,
+            )
+            .await?;
             if let Some(resp) = first_response::<MsgCreateOfferingResponse>(&r) {
                 println!("offering: {address}/{}", resp.seq);
             }
             Ok(())
         }
-        OfferingTx::Update { seq, file, from, common } => {
+        OfferingTx::Update {
+            seq,
+            file,
+            from,
+            common,
+        } => {
             let f = OfferingFile::read(&file)?;
             let (kr, name, address) = signer(&common, &from)?;
             let m = MsgUpdateOffering {
@@ -210,20 +237,50 @@ pub async fn run_tx(cmd: OfferingTx) -> Result<()> {
                 attributes: attributes(&f.attributes),
             };
             let msg = ve_proto::to_any("/virtengine.offering.v1.MsgUpdateOffering", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("update offering {address}/{seq}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("update offering {address}/{seq}"),
+            )
+            .await
         }
         OfferingTx::Deactivate { seq, from, common } => {
             let (kr, name, address) = signer(&common, &from)?;
-            let m = MsgDeactivateOffering { provider: address.to_string(), seq };
+            let m = MsgDeactivateOffering {
+                provider: address.to_string(),
+                seq,
+            };
             let msg = ve_proto::to_any("/virtengine.offering.v1.MsgDeactivateOffering", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("deactivate offering {address}/{seq}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("deactivate offering {address}/{seq}"),
+            )
+            .await
         }
-        OfferingTx::Order { provider, seq, units, deposit, manifest, manifest_hash, dseq, from, common } => {
+        OfferingTx::Order {
+            provider,
+            seq,
+            units,
+            deposit,
+            manifest,
+            manifest_hash,
+            dseq,
+            from,
+            common,
+        } => {
             let provider: Address = provider.parse()?;
-            let deposit: Coin = deposit.parse().with_context(|| format!("--deposit {deposit:?}"))?;
+            let deposit: Coin = deposit
+                .parse()
+                .with_context(|| format!("--deposit {deposit:?}"))?;
             let hash = match (manifest, manifest_hash) {
                 (Some(path), _) => {
-                    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
                     sha2::Sha256::digest(&bytes).to_vec()
                 }
                 (None, Some(h)) => hex::decode(h.trim()).context("--manifest-hash must be hex")?,
@@ -240,7 +297,15 @@ pub async fn run_tx(cmd: OfferingTx) -> Result<()> {
                 dseq,
             };
             let msg = ve_proto::to_any("/virtengine.offering.v1.MsgOrderOffering", &m);
-            let r = broadcast_for_result(&common, &kr, &name, vec![msg], &format!("order {units} unit(s) of {provider}/{seq} with {deposit} deposit"), true).await?;
+            let r = broadcast_for_result(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("order {units} unit(s) of {provider}/{seq} with {deposit} deposit"),
+                true,
+            )
+            .await?;
             if let Some(resp) = first_response::<MsgOrderOfferingResponse>(&r) {
                 println!("deployment: {}/{}", resp.owner, resp.dseq);
             }
@@ -277,7 +342,11 @@ fn print_offering(o: &Offering) {
         price.denom,
         o.min_tier,
         if o.require_mfa { ", MFA" } else { "" },
-        if o.state == OfferingState::Active as i32 { "" } else { " (inactive)" }
+        if o.state == OfferingState::Active as i32 {
+            ""
+        } else {
+            " (inactive)"
+        }
     );
 }
 
@@ -293,7 +362,10 @@ pub async fn run_query(
             let r: QueryOfferingResponse = q
                 .query(
                     "/virtengine.offering.v1.Query/Offering",
-                    &QueryOfferingRequest { provider: address(provider)?.to_string(), seq: *seq },
+                    &QueryOfferingRequest {
+                        provider: address(provider)?.to_string(),
+                        seq: *seq,
+                    },
                 )
                 .await
                 .map_err(|e| query_error(url, e))?;
@@ -306,13 +378,31 @@ pub async fn run_query(
                 }
             }
         }
-        OfferingQuery::List { provider, category: cat, active_only } => {
-            let provider = provider.as_deref().map(&address).transpose()?.map(|a| a.to_string()).unwrap_or_default();
-            let cat = cat.as_deref().map(category).transpose()?.map_or(0, |c| c as i32);
+        OfferingQuery::List {
+            provider,
+            category: cat,
+            active_only,
+        } => {
+            let provider = provider
+                .as_deref()
+                .map(&address)
+                .transpose()?
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let cat = cat
+                .as_deref()
+                .map(category)
+                .transpose()?
+                .map_or(0, |c| c as i32);
             let path = "/virtengine.offering.v1.Query/Offerings";
             let all = q
                 .paged(path, |pagination| {
-                    let req = QueryOfferingsRequest { provider: provider.clone(), category: cat, active_only: *active_only, pagination };
+                    let req = QueryOfferingsRequest {
+                        provider: provider.clone(),
+                        category: cat,
+                        active_only: *active_only,
+                        pagination,
+                    };
                     async move {
                         let r: QueryOfferingsResponse = q.query(path, &req).await?;
                         Ok((r.offerings, r.pagination))
@@ -321,7 +411,9 @@ pub async fn run_query(
                 .await
                 .map_err(|e| query_error(url, e))?;
             match out {
-                OutputFormat::Json => print_json(&json!({ "offerings": all.iter().map(offering_json).collect::<Vec<_>>() })),
+                OutputFormat::Json => print_json(
+                    &json!({ "offerings": all.iter().map(offering_json).collect::<Vec<_>>() }),
+                ),
                 OutputFormat::Text => {
                     if all.is_empty() {
                         println!("no offerings");

@@ -54,8 +54,14 @@ pub struct InfoFile {
 
 impl ProviderFile {
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_yaml::from_str(&text).with_context(|| format!("parsing {} (see `tx provider create --help`)", path.display()))
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_yaml::from_str(&text).with_context(|| {
+            format!(
+                "parsing {} (see `tx provider create --help`)",
+                path.display()
+            )
+        })
     }
 
     fn parts(&self) -> Result<(Vec<Attribute>, Option<Info>, Vec<u8>)> {
@@ -82,7 +88,9 @@ pub(crate) fn attributes(m: &BTreeMap<String, String>) -> Vec<Attribute> {
 pub enum ProviderTx {
     /// Register as a provider (needs VEID tier Standard and an MFA session for provider
     /// registration: pass it with --mfa-session).
-    #[command(after_help = "Example:\n  virtengine tx provider create provider.yaml --from provider --mfa-session <id> --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx provider create provider.yaml --from provider --mfa-session <id> --yes"
+    )]
     Create {
         file: PathBuf,
         #[arg(long)]
@@ -91,7 +99,9 @@ pub enum ProviderTx {
         common: TxCommon,
     },
     /// Replace host, attributes, info and key (a new host drops domain verification).
-    #[command(after_help = "Example:\n  virtengine tx provider update provider.yaml --from provider --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx provider update provider.yaml --from provider --yes"
+    )]
     Update {
         file: PathBuf,
         #[arg(long)]
@@ -114,7 +124,9 @@ pub enum ProviderTx {
 #[derive(Debug, Subcommand)]
 pub enum VerifyDomain {
     /// Ask for a challenge token; publish the printed TXT record.
-    #[command(after_help = "Example:\n  virtengine tx provider verify-domain request provider.example.com --from provider --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx provider verify-domain request provider.example.com --from provider --yes"
+    )]
     Request {
         domain: String,
         #[arg(long)]
@@ -123,7 +135,9 @@ pub enum VerifyDomain {
         common: TxCommon,
     },
     /// Submit an attestor's signed DNS lookup (from the attestor service or `sign`).
-    #[command(after_help = "Example:\n  virtengine tx provider verify-domain confirm --attestor <hex pubkey> --observed-at 1700000000 --signature <hex> --from provider --yes")]
+    #[command(
+        after_help = "Example:\n  virtengine tx provider verify-domain confirm --attestor <hex pubkey> --observed-at 1700000000 --signature <hex> --from provider --yes"
+    )]
     Confirm {
         /// Hex Ed25519 public key of a registered attestor.
         #[arg(long)]
@@ -148,7 +162,9 @@ pub enum VerifyDomain {
     },
     /// Attestor side, offline: sign that the TXT record held the token (run after checking
     /// the record, e.g. `dig TXT _virtengine-verification.<domain>`). Prints the signature.
-    #[command(after_help = "Example:\n  virtengine tx provider verify-domain sign --key-file attestor.key --chain-id virtengine-localnet-1 --owner ve1... --domain provider.example.com --token <hex> --observed-at 1700000000")]
+    #[command(
+        after_help = "Example:\n  virtengine tx provider verify-domain sign --key-file attestor.key --chain-id virtengine-localnet-1 --owner ve1... --domain provider.example.com --token <hex> --observed-at 1700000000"
+    )]
     Sign {
         /// File holding the attestor's 32-byte Ed25519 secret key as hex.
         #[arg(long)]
@@ -197,7 +213,14 @@ pub async fn run_tx(cmd: ProviderTx) -> Result<()> {
                 public_key,
             };
             let msg = any("/virtengine.provider.v1.MsgCreateProvider", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("register provider {address} at {}", f.host)).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("register provider {address} at {}", f.host),
+            )
+            .await
         }
         ProviderTx::Update { file, from, common } => {
             let f = ProviderFile::read(&file)?;
@@ -211,13 +234,29 @@ pub async fn run_tx(cmd: ProviderTx) -> Result<()> {
                 public_key,
             };
             let msg = any("/virtengine.provider.v1.MsgUpdateProvider", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("update provider {address}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("update provider {address}"),
+            )
+            .await
         }
         ProviderTx::Delete { from, common } => {
             let (kr, name, address) = signer(&common, &from)?;
-            let m = MsgDeleteProvider { owner: address.to_string() };
+            let m = MsgDeleteProvider {
+                owner: address.to_string(),
+            };
             let msg = any("/virtengine.provider.v1.MsgDeleteProvider", &m);
-            broadcast(&common, &kr, &name, vec![msg], &format!("delete provider {address}")).await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("delete provider {address}"),
+            )
+            .await
         }
         ProviderTx::VerifyDomain(v) => run_verify(v).await,
     }
@@ -225,14 +264,26 @@ pub async fn run_tx(cmd: ProviderTx) -> Result<()> {
 
 async fn run_verify(v: VerifyDomain) -> Result<()> {
     match v {
-        VerifyDomain::Request { domain, from, common } => {
+        VerifyDomain::Request {
+            domain,
+            from,
+            common,
+        } => {
             let (kr, name, address) = signer(&common, &from)?;
             let m = MsgRequestDomainVerification {
                 owner: address.to_string(),
                 domain: domain.clone(),
             };
             let msg = any("/virtengine.provider.v1.MsgRequestDomainVerification", &m);
-            let r = broadcast_for_result(&common, &kr, &name, vec![msg], &format!("request verification of {domain}"), true).await?;
+            let r = broadcast_for_result(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                &format!("request verification of {domain}"),
+                true,
+            )
+            .await?;
             if let Some(resp) = first_response::<MsgRequestDomainVerificationResponse>(&r) {
                 println!("publish this DNS TXT record, then ask an attestor to confirm it:");
                 println!("  name:    {}", resp.record_name);
@@ -242,7 +293,13 @@ async fn run_verify(v: VerifyDomain) -> Result<()> {
             }
             Ok(())
         }
-        VerifyDomain::Confirm { attestor, observed_at, signature, from, common } => {
+        VerifyDomain::Confirm {
+            attestor,
+            observed_at,
+            signature,
+            from,
+            common,
+        } => {
             let (kr, name, address) = signer(&common, &from)?;
             let m = MsgConfirmDomainVerification {
                 owner: address.to_string(),
@@ -251,23 +308,46 @@ async fn run_verify(v: VerifyDomain) -> Result<()> {
                 signature: hex::decode(&signature).context("--signature must be hex")?,
             };
             let msg = any("/virtengine.provider.v1.MsgConfirmDomainVerification", &m);
-            broadcast(&common, &kr, &name, vec![msg], "confirm domain verification").await
+            broadcast(
+                &common,
+                &kr,
+                &name,
+                vec![msg],
+                "confirm domain verification",
+            )
+            .await
         }
         VerifyDomain::Revoke { from, common } => {
             let (kr, name, address) = signer(&common, &from)?;
-            let m = MsgRevokeDomainVerification { owner: address.to_string() };
+            let m = MsgRevokeDomainVerification {
+                owner: address.to_string(),
+            };
             let msg = any("/virtengine.provider.v1.MsgRevokeDomainVerification", &m);
             broadcast(&common, &kr, &name, vec![msg], "revoke domain verification").await
         }
-        VerifyDomain::Sign { key_file, chain_id, owner, domain, token, observed_at } => {
+        VerifyDomain::Sign {
+            key_file,
+            chain_id,
+            owner,
+            domain,
+            token,
+            observed_at,
+        } => {
             use ed25519_dalek::Signer;
-            let text = std::fs::read_to_string(&key_file).with_context(|| format!("reading {}", key_file.display()))?;
+            let text = std::fs::read_to_string(&key_file)
+                .with_context(|| format!("reading {}", key_file.display()))?;
             let bytes = hex::decode(text.trim()).context("key file must hold 32 bytes of hex")?;
             let Ok(seed) = <[u8; 32]>::try_from(bytes.as_slice()) else {
                 bail!("key file must hold exactly 32 bytes of hex");
             };
             let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-            let payload = ve_provider::domain::attestation_payload(&chain_id, &owner, &domain, &token, observed_at);
+            let payload = ve_provider::domain::attestation_payload(
+                &chain_id,
+                &owner,
+                &domain,
+                &token,
+                observed_at,
+            );
             println!("attestor:  {}", hex::encode(key.verifying_key().to_bytes()));
             println!("signature: {}", hex::encode(key.sign(&payload).to_bytes()));
             Ok(())
@@ -275,7 +355,9 @@ async fn run_verify(v: VerifyDomain) -> Result<()> {
     }
 }
 
-pub(crate) fn first_response<M: prost::Message + Default>(r: &ve_client::rpc_types::TxResult) -> Option<M> {
+pub(crate) fn first_response<M: prost::Message + Default>(
+    r: &ve_client::rpc_types::TxResult,
+) -> Option<M> {
     use prost::Message;
     let d = ve_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(r.data.as_slice()).ok()?;
     M::decode(d.msg_responses.first()?.value.as_slice()).ok()
@@ -292,7 +374,11 @@ fn status(s: i32) -> &'static str {
 }
 
 pub(crate) fn attrs_json(a: &[Attribute]) -> Value {
-    Value::Object(a.iter().map(|x| (x.key.clone(), Value::String(x.value.clone()))).collect())
+    Value::Object(
+        a.iter()
+            .map(|x| (x.key.clone(), Value::String(x.value.clone())))
+            .collect(),
+    )
 }
 
 fn provider_json(p: &Provider) -> Value {
@@ -311,7 +397,15 @@ fn provider_json(p: &Provider) -> Value {
 
 fn print_provider(p: &Provider) {
     println!("provider: {}", p.owner);
-    println!("  host:    {}{}", p.host_uri, if p.host_trusted { " (domain verified)" } else { "" });
+    println!(
+        "  host:    {}{}",
+        p.host_uri,
+        if p.host_trusted {
+            " (domain verified)"
+        } else {
+            ""
+        }
+    );
     for a in &p.attributes {
         println!("  {} = {}", a.key, a.value);
     }
@@ -336,7 +430,12 @@ pub async fn run_query(
         ProviderQuery::Get { address: a } => {
             let owner = address(a)?;
             let r: QueryProviderResponse = q
-                .query("/virtengine.provider.v1.Query/Provider", &QueryProviderRequest { owner: owner.to_string() })
+                .query(
+                    "/virtengine.provider.v1.Query/Provider",
+                    &QueryProviderRequest {
+                        owner: owner.to_string(),
+                    },
+                )
                 .await
                 .map_err(|e| query_error(url, e))?;
             let p = r.provider.context("node answered without a provider")?;
@@ -361,7 +460,9 @@ pub async fn run_query(
                 .await
                 .map_err(|e| query_error(url, e))?;
             match out {
-                OutputFormat::Json => print_json(&json!({ "providers": all.iter().map(provider_json).collect::<Vec<_>>() })),
+                OutputFormat::Json => print_json(
+                    &json!({ "providers": all.iter().map(provider_json).collect::<Vec<_>>() }),
+                ),
                 OutputFormat::Text => {
                     if all.is_empty() {
                         println!("no providers");
@@ -376,11 +477,15 @@ pub async fn run_query(
             let r: QueryDomainVerificationResponse = q
                 .query(
                     "/virtengine.provider.v1.Query/DomainVerification",
-                    &QueryDomainVerificationRequest { owner: owner.to_string() },
+                    &QueryDomainVerificationRequest {
+                        owner: owner.to_string(),
+                    },
                 )
                 .await
                 .map_err(|e| query_error(url, e))?;
-            let v = r.verification.context("node answered without a verification")?;
+            let v = r
+                .verification
+                .context("node answered without a verification")?;
             let j = json!({
                 "provider": v.provider, "domain": v.domain, "status": status(v.status),
                 "token": v.token, "record_name": v.record_name, "record_value": v.record_value,
@@ -390,7 +495,12 @@ pub async fn run_query(
             match out {
                 OutputFormat::Json => print_json(&j),
                 OutputFormat::Text => {
-                    println!("domain {} of {}: {}", v.domain, v.provider, status(v.status));
+                    println!(
+                        "domain {} of {}: {}",
+                        v.domain,
+                        v.provider,
+                        status(v.status)
+                    );
                     println!("  TXT {} = {}", v.record_name, v.record_value);
                     Ok(())
                 }
@@ -398,7 +508,10 @@ pub async fn run_query(
         }
         ProviderQuery::Attestors => {
             let r: QueryAttestorsResponse = q
-                .query("/virtengine.provider.v1.Query/Attestors", &QueryAttestorsRequest {})
+                .query(
+                    "/virtengine.provider.v1.Query/Attestors",
+                    &QueryAttestorsRequest {},
+                )
                 .await
                 .map_err(|e| query_error(url, e))?;
             let list: Vec<Value> = r
