@@ -146,14 +146,24 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
     let veid = veid_setup(home, &homes, &nodes, &mut state, operator)?;
     // The MFA verifier service beside the validators (its key in the mfa genesis); the
     // `operator` test account administers the localnet (a roles genesis account).
-    let node0_rpc = nodes.first().map(|(n, _)| n.rpc.clone()).context("no nodes")?;
+    let node0_rpc = nodes
+        .first()
+        .map(|(n, _)| n.rpc.clone())
+        .context("no nodes")?;
     let admin = accounts
         .iter()
         .find(|a| a.name == "operator")
         .map(|a| a.address.parse::<ve_types::Address>())
         .transpose()
         .map_err(|e| anyhow::anyhow!("operator address: {e}"))?;
-    super::mfa::setup(home, &mut state, args.port_offset, &node0_rpc, CHAIN_ID, admin)?;
+    super::mfa::setup(
+        home,
+        &mut state,
+        args.port_offset,
+        &node0_rpc,
+        CHAIN_ID,
+        admin,
+    )?;
     genesis.set_app_state(&state)?;
     genesis
         .validate()

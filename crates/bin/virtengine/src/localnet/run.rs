@@ -116,7 +116,11 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
             "  MFA verifier:   {} (key {}, email {}; stand-in for the enclave service), log {}",
             v.url,
             v.key_id,
-            if args.mfa_smtp.is_some() { "on" } else { "off: --mfa-smtp" },
+            if args.mfa_smtp.is_some() {
+                "on"
+            } else {
+                "off: --mfa-smtp"
+            },
             v.log().display()
         );
         println!();
@@ -285,6 +289,15 @@ fn print_ready(home: &Path, m: &Manifest) {
         super::ACCOUNTS.join(", "),
         super::ACCOUNT_BALANCE
     );
+    if let Some(v) = &m.veid {
+        println!(
+            "  VEID:           capture client {} (key {}); identity recipients: {} STAND-IN key(s) for the issue-5 enclave keys (<node home>/{})",
+            v.capture_client_id,
+            v.capture_client_key.display(),
+            v.identity_recipients.len(),
+            super::IDENTITY_RECIPIENT_STANDIN_FILE
+        );
+    }
     println!();
 }
 
