@@ -9,9 +9,9 @@ use ve_deployment::DeploymentGenesis;
 use ve_encryption::EncryptionGenesis;
 use ve_escrow::EscrowGenesis;
 use ve_identity::IdentityGenesis;
+use ve_market::MarketGenesis;
 use ve_mfa::MfaGenesis;
 use ve_roles::RolesGenesis;
-use ve_market::MarketGenesis;
 use ve_take::TakeGenesis;
 use ve_types::{Address, Coins};
 
@@ -43,6 +43,8 @@ pub struct AppGenesis {
     pub audit: ve_audit::AuditGenesis,
     pub cert: ve_cert::CertGenesis,
     pub offering: ve_offering::OfferingGenesis,
+    /// Which operator account speaks for which consensus key in the scoring consensus.
+    pub scoring: crate::scoring::validators::ScoringGenesis,
     /// The whole state of an exported chain (`virtengine export`). When present, every
     /// module section must be left at its default: the export already holds their state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,9 +67,11 @@ impl AppGenesis {
                 ..self.clone()
             };
             if sections != AppGenesis::default() {
-                return Err("an exported genesis (app_state.state) carries the whole state: \
+                return Err(
+                    "an exported genesis (app_state.state) carries the whole state: \
                      remove the module sections next to it, or remove app_state.state"
-                    .into());
+                        .into(),
+                );
             }
             return Ok(());
         }
@@ -79,6 +83,7 @@ impl AppGenesis {
         self.config.validate().map_err(|e| e.to_string())?;
         self.identity.validate().map_err(|e| e.to_string())?;
         self.validate_escrow()?;
+        self.scoring.validate()?;
         self.deployment.validate().map_err(|e| e.to_string())?;
         self.market.validate().map_err(|e| e.to_string())?;
         self.enclave.validate().map_err(|e| e.to_string())?;
@@ -135,6 +140,7 @@ impl AppGenesis {
         Ok(())
     }
 }
+
 impl AppGenesis {
     /// provider, audit, cert and offering sections; offerings and audit records must name
     /// genesis providers.

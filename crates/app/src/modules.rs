@@ -16,6 +16,37 @@ impl ve_bank::msg_server::AccountKeeper for AuthAccounts {
     }
 }
 
+/// The enclave registry as the scoring consensus reads it: consensus address → operator
+/// account (genesis binding) → that operator's active enclave in `ve-enclave-registry`.
+struct RegistryEnclaves;
+
+impl crate::scoring::EnclaveDirectory for RegistryEnclaves {
+    fn enclave_of(
+        &self,
+        ctx: &mut Context<'_>,
+        validator: &[u8; 20],
+    ) -> Result<Option<crate::scoring::EnclaveView>, AppError> {
+        let Some(operator) = crate::scoring::validators::operator_of(ctx, validator)? else {
+            return Ok(None);
+        };
+        let height = ctx.block().height;
+        Ok(
+            ve_enclave_registry::keeper::enclave_of(ctx, height, &operator)?.map(|e| {
+                crate::scoring::EnclaveView {
+                    signing_keys: std::iter::once(e.ed25519_public_key)
+                        .chain(e.previous_ed25519_public_key)
+                        .collect(),
+                    measurement: e.measurement,
+                }
+            }),
+        )
+    }
+}
+
+pub(crate) fn enclave_directory() -> Arc<dyn crate::scoring::EnclaveDirectory> {
+    Arc::new(RegistryEnclaves)
+}
+
 /// Builds the message router. Adding a module means adding its handlers here.
 pub(crate) fn router() -> Result<Router, String> {
     let blocked = blocked_addresses();
@@ -63,6 +94,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_deployment::genesis::init_genesis(store, &genesis.deployment)?;
     ve_market::genesis::init_genesis(store, &genesis.market)?;
     ve_enclave_registry::genesis::init_genesis(store, &genesis.enclave)?;
+    crate::scoring::validators::init_genesis(store, &genesis.scoring)?;
     init_catalogue_genesis(store, genesis)?;
     Ok(())
 }
@@ -476,6 +508,7 @@ fn add_marketplace_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_market::WithdrawLeaseHandler { keeper: m })?;
     Ok(())
 }
+
 // --- marketplace: provider, audit, cert, offering --------------------------------------
 
 /// provider asks the market whether a provider still has active (or funds-paused) leases.

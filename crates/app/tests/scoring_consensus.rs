@@ -13,12 +13,11 @@ use std::sync::Arc;
 use ve_app::scoring::proto::{EnclaveScore, InjectedScores};
 use ve_app::scoring::validators::address_of;
 use ve_app::scoring::{
-    inject, EnclaveDirectory, EnclaveView, ScoreSource, ScoringRequest,
-    INJECTED_PREFIX,
+    inject, EnclaveDirectory, EnclaveView, ScoreSource, ScoringRequest, INJECTED_PREFIX,
 };
 use ve_app::testing::{TestNode, TEST_CHAIN_ID};
-use ve_crypto::attested::score_sign_bytes;
 use ve_app::AppGenesis;
+use ve_crypto::attested::score_sign_bytes;
 use ve_module::Context;
 use ve_proto::tendermint_proto::v0_38::abci::{
     CommitInfo, ExtendedCommitInfo, ExtendedVoteInfo, Validator, VoteInfo,
@@ -63,7 +62,7 @@ impl EnclaveDirectory for Registry {
             .iter()
             .find(|(a, _)| a == validator)
             .map(|(_, k)| EnclaveView {
-                signing_key: *k,
+                signing_keys: vec![*k],
                 measurement: MEASUREMENT.to_vec(),
             }))
     }

@@ -1,12 +1,12 @@
 //! Building and verifying one validator's vote extension.
 
 use super::proto::{EnclaveScore, ScoreVoteExtension};
-use ve_crypto::attested::score_sign_bytes;
 use super::{
     EnclaveDirectory, ScopeInput, ScoreSource, ScoringRequest, MAX_EXTENSION_BYTES,
     MAX_REQUESTS_PER_BLOCK,
 };
 use prost::Message;
+use ve_crypto::attested::score_sign_bytes;
 use ve_identity::proto::{RequestStatus, VerificationRequest};
 use ve_module::Context;
 use ve_types::{Address, AppError};
@@ -109,14 +109,15 @@ fn verify_score(
     let enclave = dir
         .enclave_of(ctx, validator)?
         .ok_or_else(|| err("the validator has no active enclave"))?;
-    if s.enclave_pubkey.as_slice() != enclave.signing_key.as_slice()
-        || s.measurement != enclave.measurement
-    {
-        return Err(err(
-            "result not from the validator's registered enclave (key or measurement)",
-        ));
-    }
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&enclave.signing_key)
+    let signing_key = enclave
+        .signing_keys
+        .iter()
+        .find(|k| k.as_slice() == s.enclave_pubkey.as_slice())
+        .filter(|_| s.measurement == enclave.measurement)
+        .ok_or_else(|| {
+            err("result not from the validator's registered enclave (key or measurement)")
+        })?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(signing_key)
         .map_err(|_| err("registered enclave key is not an Ed25519 key"))?;
     let sig = ed25519_dalek::Signature::from_slice(&s.signature)
         .map_err(|_| err("enclave signature is not 64 bytes"))?;

@@ -190,7 +190,17 @@ pub fn apply(ctx: &mut Context<'_>, results: &[AggregatedScore]) -> Result<(), A
             failed_scopes: vec![],
             reason_codes: r.reason_codes.clone(),
         };
-        ve_identity::keeper::apply_verification_result(ctx, &r.request_id, &outcome)?;
+        // A request can leave the queue between the extensions and this block (timed
+        // out, identity locked): skip it, never fail the other results.
+        if let Err(e) = ve_identity::keeper::apply_verification_result(ctx, &r.request_id, &outcome)
+        {
+            ctx.emit(
+                Event::new("veid_consensus_score_skipped")
+                    .attr("request_id", &r.request_id)
+                    .attr("reason", &e.message),
+            );
+            continue;
+        }
         for (list, agreed) in [(&r.agreeing, true), (&r.deviating, false)] {
             for v in list {
                 bump_participation(ctx, v, agreed)?;

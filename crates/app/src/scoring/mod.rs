@@ -73,7 +73,8 @@ pub trait ScoreSource: Send + Sync {
 /// A validator's enclave as consensus sees it: registered, unexpired, allow-listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnclaveView {
-    pub signing_key: [u8; 32],
+    /// The current signing key, and during a rotation overlap the previous one.
+    pub signing_keys: Vec<[u8; 32]>,
     pub measurement: Vec<u8>,
 }
 

@@ -71,6 +71,19 @@ pub struct AppToml {
     pub metrics: ListenSection,
     pub storage: StorageSection,
     pub log: LogSection,
+    /// The identity-scoring enclave service beside this validator (absent in older files).
+    #[serde(default)]
+    pub enclave: EnclaveSection,
+}
+
+/// Where the node reaches its enclave service (`virtengine enclave run`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnclaveSection {
+    /// Unix socket of the enclave service; empty = this node scores nothing (it still
+    /// verifies other validators' vote extensions and proposals).
+    #[serde(default)]
+    pub socket: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,6 +146,7 @@ impl AppToml {
                 format: "text".into(),
                 level: "info".into(),
             },
+            enclave: EnclaveSection::default(),
         }
     }
 

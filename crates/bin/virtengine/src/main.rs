@@ -56,6 +56,8 @@ enum Cmd {
     Envelope(cli::envelope::EnvelopeArgs),
     /// Show the status of a node.
     Status(cli::status::StatusArgs),
+    /// The identity-scoring enclave service beside a validator (simulated platform).
+    Enclave(cli::enclave::EnclaveArgs),
     /// Write the state of a stopped node as a new genesis.json (chain restart, hard fork).
     Export(cli::export::ExportArgs),
     /// Off-chain MFA factor verifier service (TOTP, email codes): stand-in for the enclave service.
@@ -88,6 +90,7 @@ async fn main() {
         Cmd::Status(a) => cli::status::run(a).await,
         Cmd::Envelope(a) => cli::envelope::run(a),
         Cmd::Export(a) => cli::export::run(a),
+        Cmd::Enclave(a) => cli::enclave::run(a).await,
         Cmd::MfaVerifier(a) => cli::mfa_verifier::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cert;
 pub mod deployment;
+pub mod enclave;
 pub mod encryption;
 pub mod envelope;
 pub mod escrow;

@@ -68,6 +68,14 @@ pub async fn run(args: StartArgs) -> Result<()> {
             home.app_data().display()
         )
     })?;
+    let app = if cfg.enclave.socket.is_empty() {
+        app
+    } else {
+        tracing::info!(socket = %cfg.enclave.socket, "identity scoring through the enclave service");
+        app.with_score_source(std::sync::Arc::new(
+            crate::node::enclave_source::EnclaveSource::new(&cfg.enclave.socket),
+        ))
+    };
     tracing::info!(home = %home.root.display(), "application state opened");
 
     let abci_addr = cfg.abci.address.clone();
