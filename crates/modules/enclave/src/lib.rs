@@ -29,8 +29,8 @@ pub mod state_key;
 pub use error::EnclaveError;
 pub use genesis::{EnclaveGenesis, GenesisMeasurement};
 pub use keeper::{
-    active_enclave_keys, check_enclave_signature, enclave_of, verify_enclave_signature, ActiveEnclave, EnclaveKeeper,
-    EnclaveRegistry,
+    active_enclave_keys, check_enclave_signature, enclave_of, verify_enclave_signature,
+    ActiveEnclave, EnclaveKeeper, EnclaveRegistry,
 };
 pub use msg_server::{
     AddMeasurementHandler, Authority, ReattestHandler, RegisterEnclaveIdentityHandler,
