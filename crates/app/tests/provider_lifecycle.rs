@@ -457,3 +457,65 @@ fn only_administrators_or_gov_manage_attestors() {
     );
     assert_eq!(r.attestors.len(), 1);
 }
+
+#[test]
+fn an_administrator_adds_an_attestor_whose_attestation_then_counts_and_removes_it() {
+    let admin = ve_crypto::PrivateKey::from_bytes(&[3u8; 32])
+        .unwrap()
+        .public_key()
+        .address();
+    let mut c = chain_with(3, |g| {
+        g.roles
+            .assignments
+            .push(ve_roles::genesis::GenesisAssignment {
+                address: admin,
+                role: "administrator".into(),
+            });
+        let owner = ve_crypto::PrivateKey::from_bytes(&[2u8; 32])
+            .unwrap()
+            .public_key()
+            .address();
+        g.provider
+            .providers
+            .push(ve_provider::genesis::GenesisProvider {
+                owner,
+                host_uri: HOST.into(),
+                attributes: Default::default(),
+                email: String::new(),
+                website: String::new(),
+                public_key: String::new(),
+            });
+    });
+    c.block(&[]);
+    let key = attestor_key(77);
+    let add = pp::MsgAddAttestor {
+        authority: c.users[2].s(),
+        public_key: key.verifying_key().to_bytes().to_vec(),
+        description: "dns-attestor-1".into(),
+    };
+    let r = c.try_send(2, vec![any(&add)], &[]);
+    r.ok();
+    assert!(r.has_event("provider_attestor_added"));
+    c.try_send(2, vec![any(&add)], &[]).refused("provider", 18);
+
+    let resp: pp::MsgRequestDomainVerificationResponse =
+        request(&mut c, "provider.example.com").ok().response(0);
+    let now = c.node.time();
+    confirm(&mut c, &key, &resp.token, now, "provider.example.com").ok();
+    assert!(provider(&c, 1).host_trusted);
+
+    let rm = pp::MsgRemoveAttestor {
+        authority: c.users[2].s(),
+        public_key: key.verifying_key().to_bytes().to_vec(),
+    };
+    c.try_send(2, vec![any(&rm)], &[]).ok();
+    // A fresh request can no longer be confirmed by the removed attestor.
+    let resp: pp::MsgRequestDomainVerificationResponse =
+        request(&mut c, "provider.example.com").ok().response(0);
+    assert!(
+        !provider(&c, 1).host_trusted,
+        "a new request clears the trust"
+    );
+    let now = c.node.time();
+    confirm(&mut c, &key, &resp.token, now, "provider.example.com").refused("provider", 14);
+}
