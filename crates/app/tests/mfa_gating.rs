@@ -471,3 +471,67 @@ fn an_unknown_extension_option_is_still_refused_but_the_mfa_proof_is_accepted() 
     c.send(1, vec![send_msg(&c.users[1], &to, 5)], &["00".repeat(16)])
         .ok();
 }
+
+#[test]
+fn trusted_device_needs_a_session_to_add_and_its_token_verifies_as_a_factor() {
+    let mut c = chain(3);
+    // A backup-code session covers TRUSTED_DEVICE_CHANGE (FIDO2 | TOTP | BACKUP_CODE).
+    let code = "charlie-9K2M-PL0Q-77ZX";
+    let enroll = mp::MsgEnrollFactor {
+        sender: c.users[1].s(),
+        factor_type: F::BackupCode as i32,
+        backup_code_hashes: vec![ve_crypto::sha256(code.as_bytes()).to_vec()],
+        ..Default::default()
+    };
+    c.send(1, vec![any(&enroll)], &[]).ok();
+    let token = [5u8; 32];
+    let add = mp::MsgAddTrustedDevice {
+        sender: c.users[1].s(),
+        device_fingerprint: "laptop-1".into(),
+        label: "laptop".into(),
+        trust_token_hash: ve_crypto::sha256(&token).to_vec(),
+    };
+    c.send(1, vec![any(&add)], &[]).refused("mfa", 13);
+    let ch = c.create_challenge(1, F::BackupCode, T::TrustedDeviceChange, "");
+    let v = c.verify(mp::MsgVerifyChallenge {
+        sender: c.users[1].s(),
+        challenge_id: ch.challenge_id,
+        backup_code: code.into(),
+        ..Default::default()
+    });
+    assert!(v.satisfied);
+    c.send(1, vec![any(&add)], &[v.session_id]).ok();
+
+    // The device's token answers a TRUSTED_DEVICE challenge; a wrong token does not.
+    let challenge = |c: &mut Chain| {
+        let msg = mp::MsgCreateChallenge {
+            sender: c.users[1].s(),
+            factor_type: F::TrustedDevice as i32,
+            transaction_type: T::Withdrawal as i32,
+            client_info: Some(mp::ClientInfo {
+                device_fingerprint: "laptop-1".into(),
+                user_agent: String::new(),
+            }),
+            ..Default::default()
+        };
+        let r = c.send(1, vec![any(&msg)], &[]);
+        r.ok();
+        r.response::<mp::MsgCreateChallengeResponse>(0).challenge_id
+    };
+    let answer = |c: &mut Chain, id: String, t: &[u8]| {
+        c.verify(mp::MsgVerifyChallenge {
+            sender: c.users[1].s(),
+            challenge_id: id,
+            trust_token: t.to_vec(),
+            ..Default::default()
+        })
+    };
+    let id = challenge(&mut c);
+    assert_eq!(
+        answer(&mut c, id.clone(), &[6u8; 32]).outcome,
+        O::Failed as i32
+    );
+    let v = answer(&mut c, id, &token);
+    assert_eq!(v.outcome, O::Verified as i32, "{}", v.reason);
+    assert_eq!(v.verified_factors, vec![F::TrustedDevice as i32]);
+}

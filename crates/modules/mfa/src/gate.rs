@@ -206,6 +206,12 @@ impl MfaGate for MfaKeeper {
         let needs_veid = combinations
             .iter()
             .any(|c| c.factors.contains(&(FactorType::Veid as i32)));
+        // A reduced (trusted-device) combination may name VEID where the full one did not.
+        let score = if needs_veid && score == 0 {
+            self.keepers.verified_score(ctx, addr)?
+        } else {
+            score
+        };
         let veid_min = veid_threshold(&params, req.policy.as_ref());
         let required = describe(&combinations);
         let refuse = |reason: String| -> AppError {

@@ -79,7 +79,7 @@ fn int_of(v: &Value) -> Option<i128> {
     }
 }
 
-fn map_get_int<'a>(m: &'a [(Value, Value)], key: i128) -> Option<&'a Value> {
+fn map_get_int(m: &[(Value, Value)], key: i128) -> Option<&Value> {
     m.iter()
         .find(|(k, _)| int_of(k) == Some(key))
         .map(|(_, v)| v)
@@ -178,7 +178,7 @@ pub fn check_client_data(
     if cd.challenge != URL_SAFE_NO_PAD.encode(challenge) {
         return Err("clientDataJSON challenge is not this challenge".into());
     }
-    if !rp.origins.iter().any(|o| *o == cd.origin) {
+    if !rp.origins.contains(&cd.origin) {
         return Err(format!(
             "origin {:?} is not allowed (params.fido2_allowed_origins)",
             cd.origin
@@ -350,9 +350,11 @@ pub fn verify_registration(
                 .verify(&msg, sig)
                 .map_err(|e| format!("packed self attestation: {e}"))?;
         }
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "attestation format {other:?} is not supported: use none or packed (self attestation)"
-        )),
+        ))
+        }
     }
     Ok(Registered {
         algorithm: cred.key.algorithm(),
