@@ -166,7 +166,7 @@ fn start(tag: &str) -> Net {
 
     // The provider account becomes a registered provider in genesis.
     let provider = net.address("provider");
-    let path = PathBuf::from(&net.home).join("node0/config/genesis.json");
+    let path = PathBuf::from(&net.home).join("node0/cometbft/config/genesis.json");
     let mut genesis: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let app_state = genesis["app_state"].as_object_mut().unwrap();

@@ -156,6 +156,31 @@ pub enum MarketQuery {
         #[command(flatten)]
         f: FilterArgs,
     },
+    /// One order.
+    #[command(after_help = "Example:\n  virtengine query market order --owner alice --dseq 42")]
+    Order {
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        dseq: u64,
+        #[arg(long, default_value_t = 1)]
+        gseq: u32,
+        #[arg(long, default_value_t = 1)]
+        oseq: u32,
+    },
+    /// One bid with its deposit's escrow account.
+    Bid {
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        dseq: u64,
+        #[arg(long, default_value_t = 1)]
+        gseq: u32,
+        #[arg(long, default_value_t = 1)]
+        oseq: u32,
+        #[arg(long)]
+        provider: String,
+    },
     /// One lease with its escrow payment, settled to the latest height.
     Lease {
         #[arg(long)]
@@ -597,6 +622,84 @@ pub async fn run_query(
                 &next,
                 text,
             )
+        }
+        MarketQuery::Order {
+            owner,
+            dseq,
+            gseq,
+            oseq,
+        } => {
+            let id = OrderId {
+                owner: address(owner)?.to_string(),
+                dseq: *dseq,
+                gseq: *gseq,
+                oseq: *oseq,
+            };
+            let r: QueryOrderResponse = q
+                .query(
+                    "/virtengine.market.v1.Query/Order",
+                    &QueryOrderRequest { id: Some(id) },
+                )
+                .await
+                .map_err(|e| query_error(url, e))?;
+            let o = r.order.context("node answered without an order")?;
+            match out {
+                OutputFormat::Json => print_json(&order_json(&o)),
+                OutputFormat::Text => {
+                    let id = o.id.clone().unwrap_or_default();
+                    println!(
+                        "order {}/{}/{}/{}: {} ({} bids)",
+                        id.owner,
+                        id.dseq,
+                        id.gseq,
+                        id.oseq,
+                        ostate(o.state),
+                        o.bid_count
+                    );
+                    Ok(())
+                }
+            }
+        }
+        MarketQuery::Bid {
+            owner,
+            dseq,
+            gseq,
+            oseq,
+            provider,
+        } => {
+            let id = BidId {
+                owner: address(owner)?.to_string(),
+                dseq: *dseq,
+                gseq: *gseq,
+                oseq: *oseq,
+                provider: address(provider)?.to_string(),
+            };
+            let r: QueryBidResponse = q
+                .query(
+                    "/virtengine.market.v1.Query/Bid",
+                    &QueryBidRequest { id: Some(id) },
+                )
+                .await
+                .map_err(|e| query_error(url, e))?;
+            let b = r.bid.context("node answered without a bid")?;
+            match out {
+                OutputFormat::Json => print_json(&json!({
+                    "bid": bid_json(&b),
+                    "escrow_account": r.escrow_account.as_ref().map(|a| json!({
+                        "state": a.state, "balance": a.balance,
+                    })),
+                })),
+                OutputFormat::Text => {
+                    println!(
+                        "bid {}: {} at {}/block, deposit {}",
+                        b.id.as_ref().map(id_text).unwrap_or_default(),
+                        bstate(b.state),
+                        coin_text(&b.price),
+                        coin_text(&b.deposit)
+                    );
+                    Ok(())
+                }
+            }
         }
         MarketQuery::Lease {
             owner,
