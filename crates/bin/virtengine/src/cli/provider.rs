@@ -531,3 +531,115 @@ pub async fn run_query(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use clap::{CommandFactory, Parser};
+
+    fn parses(args: &[&str]) {
+        let mut full = vec!["virtengine"];
+        full.extend_from_slice(args);
+        if let Err(e) = crate::Cli::try_parse_from(&full) {
+            panic!("{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn catalogue_commands_are_well_formed_and_parse() {
+        crate::Cli::command().debug_assert();
+        parses(&[
+            "tx",
+            "provider",
+            "create",
+            "p.yaml",
+            "--from",
+            "a",
+            "--mfa-session",
+            "s1",
+        ]);
+        parses(&[
+            "tx",
+            "provider",
+            "verify-domain",
+            "request",
+            "p.example.com",
+            "--from",
+            "a",
+        ]);
+        parses(&[
+            "tx",
+            "provider",
+            "verify-domain",
+            "sign",
+            "--key-file",
+            "k",
+            "--chain-id",
+            "c",
+            "--owner",
+            "ve1x",
+            "--domain",
+            "p.example.com",
+            "--token",
+            "t",
+            "--observed-at",
+            "5",
+        ]);
+        parses(&[
+            "tx",
+            "audit",
+            "attr-sign",
+            "ve1x",
+            "region=eu",
+            "--from",
+            "a",
+        ]);
+        parses(&["tx", "audit", "attr-delete", "ve1x", "--from", "a"]);
+        parses(&["tx", "cert", "generate", "--from", "a", "--days", "30"]);
+        parses(&["tx", "cert", "revoke", "12", "--from", "a"]);
+        parses(&[
+            "tx",
+            "offering",
+            "order",
+            "ve1x",
+            "1",
+            "--units",
+            "2",
+            "--deposit",
+            "5uve",
+            "--manifest-hash",
+            "00",
+            "--from",
+            "a",
+        ]);
+        parses(&["query", "provider", "list", "-o", "json"]);
+        parses(&["query", "audit", "auditor", "ve1x", "--provider", "ve1y"]);
+        parses(&["query", "cert", "list", "--owner", "a", "--state", "valid"]);
+        parses(&[
+            "query",
+            "offering",
+            "list",
+            "--category",
+            "gpu",
+            "--active-only",
+        ]);
+    }
+
+    #[test]
+    fn provider_and_offering_files_parse() {
+        let p: super::ProviderFile = serde_yaml::from_str(
+            "host: https://p.example.com:8443\nattributes:\n  region: eu-west\ninfo:\n  email: ops@example.com\n",
+        )
+        .unwrap();
+        let (attrs, info, pk) = p.parts().unwrap();
+        assert_eq!(attrs[0].key, "region");
+        assert_eq!(info.unwrap().email, "ops@example.com");
+        assert!(pk.is_empty());
+        let o: crate::cli::offering::OfferingFile = serde_yaml::from_str(
+            "category: gpu\nname: A100\nprice_per_block: 100uve\nresources: { cpu_millicores: 8000, memory_bytes: 1024, gpu_count: 1 }\nmin_tier: 2\n",
+        )
+        .unwrap();
+        assert_eq!(o.resources.gpu_count, 1);
+        assert!(serde_yaml::from_str::<super::ProviderFile>("host: x\nunknown: 1\n").is_err());
+    }
+}
