@@ -50,7 +50,11 @@ fn large_send_with_a_veid_plus_fido2_session_is_accepted() {
     assert!(s.is_valid);
     assert_eq!(s.session.unwrap().verified_factors.len(), 2);
     let to = c.users[2].address;
-    let r = c.send(1, vec![send_msg(&c.users[1], &to, LARGE)], &[sid.clone()]);
+    let r = c.send(
+        1,
+        vec![send_msg(&c.users[1], &to, LARGE)],
+        std::slice::from_ref(&sid),
+    );
     r.ok();
     assert!(r.has_event("virtengine.mfa.v1.EventSessionUsed"));
     assert_eq!(c.balance(&to), START + LARGE);
@@ -99,7 +103,11 @@ fn expired_session_is_refused_and_cleaned_up_by_end_block() {
     let sid = c.veid_fido2_session(1, &mut auth, T::LargeTransfer);
     c.node.advance_time(901);
     let to = c.users[2].address;
-    let r = c.send(1, vec![send_msg(&c.users[1], &to, LARGE)], &[sid.clone()]);
+    let r = c.send(
+        1,
+        vec![send_msg(&c.users[1], &to, LARGE)],
+        std::slice::from_ref(&sid),
+    );
     r.refused("mfa", 13);
     // The end-block queue removed it with that block.
     assert!(!c.session(&sid).found, "expired session still stored");
@@ -131,7 +139,7 @@ fn consumed_single_use_session_is_refused_and_a_batched_tx_is_gated_per_message(
         send_msg(&c.users[1], &to, LARGE),
         send_msg(&c.users[1], &to, LARGE),
     ];
-    let r = c.send(1, two, &[sid.clone()]);
+    let r = c.send(1, two, std::slice::from_ref(&sid));
     r.refused("mfa", 13);
     assert!(r.log.contains("already used"), "{}", r.log);
     assert_eq!(c.balance(&to), START);
@@ -457,7 +465,8 @@ fn encryption_key_rotation_is_gated_for_accounts_with_an_mfa_policy() {
     let v = c.verify_fido2(1, &mut auth, &ch);
     assert!(v.satisfied);
     let m = rotate(&key(2), 3, &c);
-    c.send(1, vec![any(&m)], &[v.session_id.clone()]).ok();
+    c.send(1, vec![any(&m)], std::slice::from_ref(&v.session_id))
+        .ok();
     // Single use: consumed.
     let m = rotate(&key(3), 4, &c);
     c.send(1, vec![any(&m)], &[v.session_id]).refused("mfa", 13);

@@ -213,7 +213,7 @@ fn role_changes_and_state_changes_need_mfa_under_the_default_table() {
     c.enroll_fido2(0, &mut auth, Format::PackedSelf).ok();
     let sid = c.veid_fido2_session(0, &mut auth, T::RoleChange);
     let m = assign(&c, 0, 1, "moderator");
-    c.send(0, vec![m], &[sid.clone()]).ok();
+    c.send(0, vec![m], std::slice::from_ref(&sid)).ok();
     assert!(has_role(&c, 1, "moderator"));
     // Single use: the next role change needs a new session.
     let m = assign(&c, 0, 2, "customer");
