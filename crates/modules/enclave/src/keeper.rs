@@ -301,3 +301,30 @@ pub fn enclave_of(
         platform: id.platform,
     }))
 }
+
+/// The operator account bound (params.consensus_bindings) to a CometBFT consensus address.
+pub fn operator_of_consensus(
+    store: &mut impl Store,
+    consensus_address: &[u8; 20],
+) -> Result<Option<Address>, AppError> {
+    let params = state::params(store)?;
+    for b in &params.consensus_bindings {
+        if &b.consensus_bytes()? == consensus_address {
+            return Ok(Some(b.operator));
+        }
+    }
+    Ok(None)
+}
+
+/// [`enclave_of`] for the validator with this consensus address: what the vote-extension
+/// verifier calls with the address CometBFT reports for an extension's signer.
+pub fn enclave_of_consensus(
+    store: &mut impl Store,
+    height: u64,
+    consensus_address: &[u8; 20],
+) -> Result<Option<ActiveEnclave>, AppError> {
+    match operator_of_consensus(store, consensus_address)? {
+        Some(op) => enclave_of(store, height, &op),
+        None => Ok(None),
+    }
+}

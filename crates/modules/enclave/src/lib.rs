@@ -29,13 +29,13 @@ pub mod state_key;
 pub use error::EnclaveError;
 pub use genesis::{EnclaveGenesis, GenesisMeasurement};
 pub use keeper::{
-    active_enclave_keys, check_enclave_signature, enclave_of, verify_enclave_signature,
-    ActiveEnclave, EnclaveKeeper, EnclaveRegistry,
+    active_enclave_keys, check_enclave_signature, enclave_of, enclave_of_consensus,
+    operator_of_consensus, verify_enclave_signature, ActiveEnclave, EnclaveKeeper, EnclaveRegistry,
 };
 pub use msg_server::{
     AddMeasurementHandler, Authority, ReattestHandler, RegisterEnclaveIdentityHandler,
     RevokeMeasurementHandler, RotateEnclaveKeysHandler, UpdateParamsHandler,
 };
-pub use params::EnclaveParams;
+pub use params::{EnclaveParams, ValidatorBinding};
 
 pub use ve_proto::virtengine::enclave::v1 as proto;

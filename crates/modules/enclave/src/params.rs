@@ -1,4 +1,4 @@
-use crate::proto::Params;
+use crate::proto::{ConsensusBinding, Params};
 use crate::EnclaveError;
 use ve_types::Address;
 
@@ -19,6 +19,28 @@ pub struct EnclaveParams {
     pub key_rotation_overlap_blocks: u64,
     /// Largest attestation report plus chain, in bytes.
     pub max_attestation_bytes: u32,
+    /// Which CometBFT validator (consensus address) each operator runs. There is no
+    /// staking module yet: genesis or governance sets this.
+    pub consensus_bindings: Vec<ValidatorBinding>,
+}
+
+/// An operator and the consensus address of the validator it runs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorBinding {
+    pub operator: Address,
+    /// Hex, 20 bytes.
+    pub consensus_address: String,
+}
+
+impl ValidatorBinding {
+    pub fn consensus_bytes(&self) -> Result<[u8; 20], EnclaveError> {
+        let b = hex::decode(&self.consensus_address)
+            .map_err(|e| EnclaveError::InvalidParams(format!("consensus_address: {e}")))?;
+        b.as_slice()
+            .try_into()
+            .map_err(|_| EnclaveError::InvalidParams("consensus_address must be 20 bytes".into()))
+    }
 }
 
 impl Default for EnclaveParams {
@@ -30,6 +52,7 @@ impl Default for EnclaveParams {
             identity_validity_blocks: 17_280,
             key_rotation_overlap_blocks: 720,
             max_attestation_bytes: 32_768,
+            consensus_bindings: Vec::new(),
         }
     }
 }
@@ -49,6 +72,25 @@ impl EnclaveParams {
             if !seen.insert(*a) {
                 return Err(EnclaveError::InvalidParams(format!(
                     "validator operator {a} listed twice"
+                )));
+            }
+        }
+        if self.consensus_bindings.len() > MAX_OPERATORS {
+            return bad("at most 500 consensus_bindings");
+        }
+        let mut ops = std::collections::BTreeSet::new();
+        let mut cons = std::collections::BTreeSet::new();
+        for b in &self.consensus_bindings {
+            if !self.validator_operators.contains(&b.operator) {
+                return Err(EnclaveError::InvalidParams(format!(
+                    "consensus binding for {} who is not in validator_operators",
+                    b.operator
+                )));
+            }
+            if !ops.insert(b.operator) || !cons.insert(b.consensus_bytes()?) {
+                return Err(EnclaveError::InvalidParams(format!(
+                    "operator {} or consensus address {} bound twice",
+                    b.operator, b.consensus_address
                 )));
             }
         }
@@ -99,6 +141,14 @@ impl EnclaveParams {
             identity_validity_blocks: self.identity_validity_blocks,
             key_rotation_overlap_blocks: self.key_rotation_overlap_blocks,
             max_attestation_bytes: self.max_attestation_bytes,
+            consensus_bindings: self
+                .consensus_bindings
+                .iter()
+                .map(|b| ConsensusBinding {
+                    operator: b.operator.to_string(),
+                    consensus_address: hex::decode(&b.consensus_address).unwrap_or_default(),
+                })
+                .collect(),
         }
     }
 
@@ -109,7 +159,20 @@ impl EnclaveParams {
                 EnclaveError::InvalidAddress(a.chars().take(100).collect(), format!("{e}"))
             })?);
         }
+        let mut bindings = Vec::with_capacity(p.consensus_bindings.len().min(MAX_OPERATORS));
+        for b in &p.consensus_bindings {
+            bindings.push(ValidatorBinding {
+                operator: b.operator.parse().map_err(|e| {
+                    EnclaveError::InvalidAddress(
+                        b.operator.chars().take(100).collect(),
+                        format!("{e}"),
+                    )
+                })?,
+                consensus_address: hex::encode(&b.consensus_address),
+            });
+        }
         Ok(Self {
+            consensus_bindings: bindings,
             validator_operators: ops,
             allow_simulated: p.allow_simulated,
             simulated_platform_key: hex::encode(&p.simulated_platform_key),

@@ -82,6 +82,10 @@ fn setup() -> (Chain, Authority, ed25519_dalek::SigningKey) {
             validator_operators: vec![addr(1)],
             allow_simulated: true,
             simulated_platform_key: hex::encode(platform_key().verifying_key().to_bytes()),
+            consensus_bindings: vec![ValidatorBinding {
+                operator: addr(1),
+                consensus_address: hex::encode([0xC1; 20]),
+            }],
             ..EnclaveParams::default()
         },
         measurements: vec![GenesisMeasurement {
@@ -190,4 +194,53 @@ fn params_refuse_simulated_without_a_platform_key() {
     assert!(p.validate().is_err());
     assert!(EnclaveParams::default().validate().is_ok());
     assert!(!EnclaveParams::default().allow_simulated, "mainnet default");
+}
+
+#[test]
+fn vote_extension_signer_finds_its_enclave_through_the_consensus_binding() {
+    let (mut c, _, key) = setup();
+    let found = c
+        .exec(|ctx| enclave_of_consensus(ctx, 10, &[0xC1; 20]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.ed25519_public_key, key.verifying_key().to_bytes());
+    assert_eq!(found.measurement, BUILD.to_vec());
+    assert_eq!(found.previous_ed25519_public_key, None);
+    assert!(c
+        .exec(|ctx| enclave_of_consensus(ctx, 10, &[0xC2; 20]))
+        .unwrap()
+        .is_none());
+    // Once expired, the validator has no enclave to sign with.
+    let expiry = c.height + EnclaveParams::default().identity_validity_blocks;
+    assert!(c
+        .exec(|ctx| enclave_of_consensus(ctx, expiry, &[0xC1; 20]))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn consensus_bindings_must_name_operators_once() {
+    let op = addr(1);
+    let bind = |o: Address, c: u8| ValidatorBinding {
+        operator: o,
+        consensus_address: hex::encode([c; 20]),
+    };
+    let p = |b: Vec<ValidatorBinding>| EnclaveParams {
+        validator_operators: vec![op, addr(2)],
+        consensus_bindings: b,
+        ..EnclaveParams::default()
+    };
+    assert!(p(vec![bind(op, 1), bind(addr(2), 2)]).validate().is_ok());
+    assert!(
+        p(vec![bind(addr(3), 1)]).validate().is_err(),
+        "not an operator"
+    );
+    assert!(
+        p(vec![bind(op, 1), bind(addr(2), 1)]).validate().is_err(),
+        "address twice"
+    );
+    assert!(
+        p(vec![bind(op, 1), bind(op, 2)]).validate().is_err(),
+        "operator twice"
+    );
 }
