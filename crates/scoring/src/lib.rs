@@ -333,11 +333,13 @@ pub fn reasons(ex: &Extraction, score: u8, t: &ReasonThresholds) -> Vec<ReasonCo
     if score >= NEEDS_REVIEW_MIN {
         r.push(ReasonCode::Success);
     }
-    // confidence as in spec §3.5.4: 0.5 + 0.4 |score - 50| / 50
+    // Confidence as in spec §3.5.4: 0.5 + 0.4 |score - 50| / 50, HIGH_CONFIDENCE at >= 0.8
+    // (|score - 50| >= 38). The spec's "LOW_CONFIDENCE if < 0.5" can never fire with that formula,
+    // so here it marks scores within 5 points of the review threshold (confidence < 0.54).
     let distance = i32::from(score).abs_diff(50);
     if distance >= 38 {
         r.push(ReasonCode::HighConfidence);
-    } else if distance == 0 {
+    } else if distance < 5 {
         r.push(ReasonCode::LowConfidence);
     }
     if ex.doc_face.is_none() || ex.selfie_face.is_none() {
