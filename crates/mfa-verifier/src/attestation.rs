@@ -38,7 +38,10 @@ pub enum PayloadError {
 }
 
 fn hex_id(s: &str, what: &'static str) -> Result<(), PayloadError> {
-    if s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
         Err(PayloadError::BadHexId(what))

@@ -83,7 +83,9 @@ impl ChainSource for RpcChain {
             .await
             .map_err(|e| query_err(format!("factor {factor_id} of {account}"), e))?;
         r.enrollment.ok_or_else(|| {
-            VerifierError::NotFound(format!("factor {factor_id} of {account} not found on chain"))
+            VerifierError::NotFound(format!(
+                "factor {factor_id} of {account} not found on chain"
+            ))
         })
     }
 }

@@ -78,7 +78,11 @@ impl VerifierClient {
         Self::decode(url, r).await
     }
 
-    pub async fn verify_totp(&self, challenge_id: &str, code: &str) -> Result<Verdict, ClientError> {
+    pub async fn verify_totp(
+        &self,
+        challenge_id: &str,
+        code: &str,
+    ) -> Result<Verdict, ClientError> {
         self.post(
             "/v1/totp/verify",
             &CodeRequest {
@@ -99,7 +103,11 @@ impl VerifierClient {
         .await
     }
 
-    pub async fn verify_email(&self, challenge_id: &str, code: &str) -> Result<Verdict, ClientError> {
+    pub async fn verify_email(
+        &self,
+        challenge_id: &str,
+        code: &str,
+    ) -> Result<Verdict, ClientError> {
         self.post(
             "/v1/email/verify",
             &CodeRequest {

@@ -44,9 +44,7 @@ impl VerifierError {
             VerifierError::TooSoon(_) => 429,
             VerifierError::Chain(_) | VerifierError::Mail(_) => 502,
             VerifierError::NoMailer => 503,
-            VerifierError::Config(_) | VerifierError::Io { .. } | VerifierError::Internal(_) => {
-                500
-            }
+            VerifierError::Config(_) | VerifierError::Io { .. } | VerifierError::Internal(_) => 500,
         }
     }
 }

@@ -43,7 +43,10 @@ impl std::fmt::Debug for VerifierKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerifierKeys")
             .field("key_id", &self.key_id)
-            .field("public_key", &hex::encode(self.signing.verifying_key().as_bytes()))
+            .field(
+                "public_key",
+                &hex::encode(self.signing.verifying_key().as_bytes()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -124,19 +127,25 @@ impl VerifierKeys {
             public_key: hex::encode(self.signing.verifying_key().as_bytes()),
             encryption_public_key: enc.to_hex(),
             encryption_fingerprint: enc.fingerprint(),
-            factor_types: vec![crate::attestation::FACTOR_TOTP, crate::attestation::FACTOR_EMAIL],
+            factor_types: vec![
+                crate::attestation::FACTOR_TOTP,
+                crate::attestation::FACTOR_EMAIL,
+            ],
         }
     }
 }
 
 fn read_key(path: &Path) -> Result<Zeroizing<[u8; 32]>, VerifierError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| VerifierError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?);
-    let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|e| {
-        VerifierError::Config(format!("{}: not hex: {e}", path.display()))
-    })?);
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| VerifierError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?,
+    );
+    let bytes = Zeroizing::new(
+        hex::decode(text.trim())
+            .map_err(|e| VerifierError::Config(format!("{}: not hex: {e}", path.display())))?,
+    );
     let mut out = Zeroizing::new([0u8; 32]);
     if bytes.len() != 32 {
         return Err(VerifierError::Config(format!(
@@ -170,10 +179,9 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let info: PublicKeyInfo = serde_json::from_str(
-            &std::fs::read_to_string(public_info_path(dir.path())).unwrap(),
-        )
-        .unwrap();
+        let info: PublicKeyInfo =
+            serde_json::from_str(&std::fs::read_to_string(public_info_path(dir.path())).unwrap())
+                .unwrap();
         assert_eq!(info, a.public_info());
         assert_eq!(info.encryption_fingerprint.len(), 40);
     }

@@ -104,10 +104,7 @@ impl SealedSecret {
     }
 
     /// Opens an envelope with the verifier's X25519 secret key.
-    pub fn open(
-        sealed: &[u8],
-        key: &envelope::RecipientSecretKey,
-    ) -> Result<Self, SecretError> {
+    pub fn open(sealed: &[u8], key: &envelope::RecipientSecretKey) -> Result<Self, SecretError> {
         let opened = envelope::open(sealed, key)?;
         Self::from_json(&opened.payload)
     }

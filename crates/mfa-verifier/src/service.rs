@@ -190,12 +190,7 @@ impl<C: ChainSource> Verifier<C> {
         })
     }
 
-    fn verdict(
-        &self,
-        l: &Loaded,
-        verified: bool,
-        reason: &str,
-    ) -> Result<Verdict, VerifierError> {
+    fn verdict(&self, l: &Loaded, verified: bool, reason: &str) -> Result<Verdict, VerifierError> {
         let c = &l.challenge;
         let input = AttestationInput {
             chain_id: &self.chain_id,
@@ -226,7 +221,11 @@ impl<C: ChainSource> Verifier<C> {
     /// Checks a TOTP code (±1 step). A code whose step is not after the last accepted step
     /// of this factor is refused as a replay; the accepted step is on disk before the
     /// attestation is returned.
-    pub async fn verify_totp(&self, challenge_id: &str, code: &str) -> Result<Verdict, VerifierError> {
+    pub async fn verify_totp(
+        &self,
+        challenge_id: &str,
+        code: &str,
+    ) -> Result<Verdict, VerifierError> {
         let code = code.trim();
         if code.is_empty() || code.len() > 10 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(VerifierError::BadRequest(
@@ -240,15 +239,15 @@ impl<C: ChainSource> Verifier<C> {
             return self.verdict(&l, false, "wrong code");
         };
         let key = format!("{}/{}", l.challenge.account, l.challenge.factor_id);
-        let fresh = self.store.update(now, |st| {
-            match st.totp_last_step.get(&key) {
+        let fresh = self
+            .store
+            .update(now, |st| match st.totp_last_step.get(&key) {
                 Some(last) if *last >= step => Ok(false),
                 _ => {
                     st.totp_last_step.insert(key.clone(), step);
                     Ok(true)
                 }
-            }
-        })?;
+            })?;
         if fresh {
             self.verdict(&l, true, "")
         } else {
@@ -316,7 +315,11 @@ impl<C: ChainSource> Verifier<C> {
     }
 
     /// Checks an email code sent by [`Verifier::send_email`]; a code works once.
-    pub async fn verify_email(&self, challenge_id: &str, code: &str) -> Result<Verdict, VerifierError> {
+    pub async fn verify_email(
+        &self,
+        challenge_id: &str,
+        code: &str,
+    ) -> Result<Verdict, VerifierError> {
         let code = code.trim();
         if code.len() != EMAIL_CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(VerifierError::BadRequest(format!(

@@ -143,10 +143,14 @@ fn assert_signed(v: &Verifier<FakeChain>, verdict: &Verdict, n: u8, factor: u32)
     })
     .unwrap();
     let pk = ed25519_dalek::VerifyingKey::from_bytes(
-        &hex::decode(v.info().public_key).unwrap().try_into().unwrap(),
+        &hex::decode(v.info().public_key)
+            .unwrap()
+            .try_into()
+            .unwrap(),
     )
     .unwrap();
-    pk.verify(&p, &Signature::from_slice(&sig).unwrap()).unwrap();
+    pk.verify(&p, &Signature::from_slice(&sig).unwrap())
+        .unwrap();
     assert_eq!(verdict.attestation.verified, verdict.verified);
     assert_eq!(verdict.attestation.verifier_key_id, "test-verifier");
 }
@@ -182,7 +186,13 @@ async fn totp_code_is_accepted_once_even_after_a_restart() {
     let code = {
         let s = setup(dir.path(), None, "a@example.org");
         let code = app_code(&s.seed, T0);
-        assert!(s.verifier.verify_totp(&id(1), &code).await.unwrap().verified);
+        assert!(
+            s.verifier
+                .verify_totp(&id(1), &code)
+                .await
+                .unwrap()
+                .verified
+        );
         let again = s.verifier.verify_totp(&id(2), &code).await.unwrap();
         assert!(!again.verified);
         assert!(again.reason.contains("already used"), "{}", again.reason);
@@ -190,14 +200,32 @@ async fn totp_code_is_accepted_once_even_after_a_restart() {
     };
     // A new process with the same home still refuses it...
     let s = setup(dir.path(), None, "a@example.org");
-    assert!(!s.verifier.verify_totp(&id(3), &code).await.unwrap().verified);
+    assert!(
+        !s.verifier
+            .verify_totp(&id(3), &code)
+            .await
+            .unwrap()
+            .verified
+    );
     // ...and the previous step's code (within skew) too, since a later step was used.
     let prev = app_code(&s.seed, T0 - 30);
-    assert!(!s.verifier.verify_totp(&id(4), &prev).await.unwrap().verified);
+    assert!(
+        !s.verifier
+            .verify_totp(&id(4), &prev)
+            .await
+            .unwrap()
+            .verified
+    );
     // The next step's code works.
     s.time.store(T0 + 30, Ordering::SeqCst);
     let next = app_code(&s.seed, T0 + 30);
-    assert!(s.verifier.verify_totp(&id(5), &next).await.unwrap().verified);
+    assert!(
+        s.verifier
+            .verify_totp(&id(5), &next)
+            .await
+            .unwrap()
+            .verified
+    );
 }
 
 #[tokio::test]
@@ -232,7 +260,11 @@ async fn challenges_that_cannot_be_answered_get_no_attestation() {
     assert!(e.to_string().contains("expired"), "{e}");
     // Not digits.
     assert_eq!(
-        s.verifier.verify_totp(&id(3), "12ab56").await.unwrap_err().status(),
+        s.verifier
+            .verify_totp(&id(3), "12ab56")
+            .await
+            .unwrap_err()
+            .status(),
         400
     );
 }
@@ -287,7 +319,9 @@ fn start_smtp() -> SmtpServer {
         .arg(maildir.path().join("Maildir"))
         .stdout(std::process::Stdio::null())
         .spawn()
-        .expect("python3 must be installed (with aiosmtpd: pip install aiosmtpd, see scripts/setup.sh)");
+        .expect(
+            "python3 must be installed (with aiosmtpd: pip install aiosmtpd, see scripts/setup.sh)",
+        );
     let server = SmtpServer {
         child,
         port,
@@ -339,7 +373,10 @@ async fn email_code_delivered_by_smtp_is_attested_once() {
     let code = code_in(&mails[0]);
 
     // Asking again at once is refused (cooldown) and sends nothing.
-    assert_eq!(s.verifier.send_email(&id(11)).await.unwrap_err().status(), 429);
+    assert_eq!(
+        s.verifier.send_email(&id(11)).await.unwrap_err().status(),
+        429
+    );
     assert_eq!(delivered(&smtp).len(), 1);
 
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
@@ -351,9 +388,23 @@ async fn email_code_delivered_by_smtp_is_attested_once() {
     assert!(v.verified, "{v:?}");
     assert_signed(&s.verifier, &v, 11, 4);
     // Used: the same code is gone.
-    assert_eq!(s.verifier.verify_email(&id(11), &code).await.unwrap_err().status(), 404);
+    assert_eq!(
+        s.verifier
+            .verify_email(&id(11), &code)
+            .await
+            .unwrap_err()
+            .status(),
+        404
+    );
     // A code for one challenge does not answer another.
-    assert_eq!(s.verifier.verify_email(&id(12), &code).await.unwrap_err().status(), 404);
+    assert_eq!(
+        s.verifier
+            .verify_email(&id(12), &code)
+            .await
+            .unwrap_err()
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -371,14 +422,30 @@ async fn email_code_is_discarded_after_five_wrong_answers() {
     let code = code_in(&delivered(&smtp)[0]);
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
     for _ in 0..EMAIL_MAX_ATTEMPTS {
-        assert!(!s.verifier.verify_email(&id(12), &wrong).await.unwrap().verified);
+        assert!(
+            !s.verifier
+                .verify_email(&id(12), &wrong)
+                .await
+                .unwrap()
+                .verified
+        );
     }
-    assert_eq!(s.verifier.verify_email(&id(12), &code).await.unwrap_err().status(), 404);
+    assert_eq!(
+        s.verifier
+            .verify_email(&id(12), &code)
+            .await
+            .unwrap_err()
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
 async fn email_without_smtp_configured_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let s = setup(dir.path(), None, "a@example.org");
-    assert_eq!(s.verifier.send_email(&id(11)).await.unwrap_err().status(), 503);
+    assert_eq!(
+        s.verifier.send_email(&id(11)).await.unwrap_err().status(),
+        503
+    );
 }

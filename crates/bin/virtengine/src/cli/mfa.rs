@@ -146,6 +146,33 @@ pub enum MfaTx {
         #[command(flatten)]
         common: TxCommon,
     },
+    /// Change the MFA rule of one sensitive action (gov, a genesis account or an
+    /// administrator); flags not given keep the current value.
+    #[command(after_help = "Example:\n  \
+        virtengine tx mfa update-config --tx-type large-transfer --factors veid+fido2,fido2+totp --from operator -y")]
+    UpdateConfig {
+        #[arg(long)]
+        tx_type: String,
+        /// Factor combinations: `+` inside one (AND), `,` between them (OR).
+        #[arg(long)]
+        factors: Option<String>,
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[arg(long)]
+        min_veid_score: Option<u32>,
+        /// Seconds a session for the action lives.
+        #[arg(long)]
+        session_duration: Option<u64>,
+        #[arg(long)]
+        single_use: Option<bool>,
+        /// MFA applies from this many uve ("0" = always).
+        #[arg(long)]
+        value_threshold_uve: Option<String>,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
     /// Register a verifier service key (gov, a genesis account or an administrator).
     #[command(after_help = "Example:\n  \
         virtengine tx mfa add-verifier-key ~/.virtengine-verifier/verifier_key.json --from operator -y")]
@@ -263,7 +290,10 @@ pub enum MfaQuery {
 
 fn factor_type(s: &str) -> Result<FactorType> {
     let norm = s.trim().to_ascii_uppercase().replace('-', "_");
-    let norm = norm.strip_prefix("FACTOR_TYPE_").unwrap_or(&norm).to_string();
+    let norm = norm
+        .strip_prefix("FACTOR_TYPE_")
+        .unwrap_or(&norm)
+        .to_string();
     let f = match norm.as_str() {
         "TOTP" => FactorType::Totp,
         "FIDO2" | "WEBAUTHN" => FactorType::Fido2,
@@ -503,8 +533,8 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
                 factor_name(f as i32),
                 tx_type_name(t as i32)
             );
-            let res = broadcast_for_result(&common, &s.kr, &s.name, vec![msg], &summary, false)
-                .await?;
+            let res =
+                broadcast_for_result(&common, &s.kr, &s.name, vec![msg], &summary, false).await?;
             let r: MsgCreateChallengeResponse = response(&res)?;
             let mut v = tx_json(&res);
             v["challenge_id"] = json!(r.challenge_id);
@@ -582,8 +612,7 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
             } else if let Some(code) = backup_code {
                 msg.backup_code = code;
             } else if let Some(tok) = trust_token {
-                msg.trust_token =
-                    hex::decode(tok.trim()).context("--trust-token must be hex")?;
+                msg.trust_token = hex::decode(tok.trim()).context("--trust-token must be hex")?;
             }
             let summary = format!("answer MFA challenge {challenge_id} as {from}");
             let res = broadcast_for_result(
@@ -597,15 +626,19 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
             .await?;
             let r: MsgVerifyChallengeResponse = response(&res)?;
             let outcome = VerifyOutcome::try_from(r.outcome)
-                .map(|o| o.as_str_name().trim_start_matches("VERIFY_OUTCOME_").to_string())
+                .map(|o| {
+                    o.as_str_name()
+                        .trim_start_matches("VERIFY_OUTCOME_")
+                        .to_string()
+                })
                 .unwrap_or_else(|_| r.outcome.to_string());
             let mut v = tx_json(&res);
             v["outcome"] = json!(outcome);
-            v["reason"] = json!(if r.reason.is_empty() {
-                verifier_reason
-            } else {
-                r.reason.clone()
-            });
+            v["reason"] = json!(r.reason);
+            if totp_code.is_some() || email_code.is_some() {
+                // The verifier's own words (e.g. "code already used"), beside the chain's.
+                v["verifier_reason"] = json!(verifier_reason);
+            }
             v["attempts_left"] = json!(r.attempts_left);
             v["session_id"] = json!(r.session_id);
             v["session_expires_at"] = json!(r.session_expires_at.to_string());
@@ -618,8 +651,12 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
             emit(common.output, &v)?;
             if r.outcome != VerifyOutcome::Verified as i32 {
                 bail!(
-                    "challenge {challenge_id} was not verified: {outcome} ({}); the attempt is counted",
-                    v["reason"].as_str().unwrap_or("")
+                    "challenge {challenge_id} was not verified: {outcome} ({}{}); the attempt is counted",
+                    v["reason"].as_str().unwrap_or(""),
+                    v["verifier_reason"]
+                        .as_str()
+                        .map(|r| format!("; verifier: {r}"))
+                        .unwrap_or_default()
                 );
             }
             Ok(())
@@ -707,6 +744,71 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
                 &s.name,
                 vec![msg],
                 &format!("revoke session {session_id} of {from}"),
+            )
+            .await
+        }
+        MfaTx::UpdateConfig {
+            tx_type: t,
+            factors,
+            enabled,
+            min_veid_score,
+            session_duration,
+            single_use,
+            value_threshold_uve,
+            from,
+            common,
+        } => {
+            let t = tx_type(&t)?;
+            let node = crate::cli::query::connect(&common.node.node)?;
+            let current: QuerySensitiveTxConfigResponse = QueryClient::new(&node)
+                .query(
+                    "/virtengine.mfa.v1.Query/SensitiveTxConfig",
+                    &QuerySensitiveTxConfigRequest {
+                        transaction_type: t as i32,
+                    },
+                )
+                .await
+                .map_err(|e| query_error(node.url(), e))?;
+            let mut c = current
+                .config
+                .filter(|_| current.found)
+                .unwrap_or(SensitiveTxConfig {
+                    transaction_type: t as i32,
+                    enabled: true,
+                    ..Default::default()
+                });
+            if let Some(f) = factors {
+                c.required_factor_combinations = combos(&f)?;
+            }
+            if let Some(v) = enabled {
+                c.enabled = v;
+            }
+            if let Some(v) = min_veid_score {
+                c.min_veid_score = v;
+            }
+            if let Some(v) = session_duration {
+                c.session_duration = v;
+            }
+            if let Some(v) = single_use {
+                c.single_use = v;
+            }
+            if let Some(v) = value_threshold_uve {
+                c.value_threshold_uve = v;
+            }
+            let s = signer(&common, &from)?;
+            let msg = any(
+                "MsgUpdateSensitiveTxConfig",
+                &MsgUpdateSensitiveTxConfig {
+                    authority: s.address.to_string(),
+                    config: Some(c),
+                },
+            );
+            broadcast(
+                &common,
+                &s.kr,
+                &s.name,
+                vec![msg],
+                &format!("update the MFA rule of {}", tx_type_name(t as i32)),
             )
             .await
         }
@@ -911,7 +1013,9 @@ async fn enroll(cmd: EnrollCmd) -> Result<()> {
             out["codes"] = json!(codes);
             emit(e.common.output, &out)?;
             if e.common.output == OutputFormat::Text {
-                eprintln!("store these codes offline now: each works once and they are not shown again");
+                eprintln!(
+                    "store these codes offline now: each works once and they are not shown again"
+                );
             }
             Ok(())
         }
@@ -1212,7 +1316,10 @@ mod tests {
         );
         assert_eq!(tx_type("1").unwrap(), SensitiveTxType::LargeTransfer);
         assert!(tx_type("0").is_err());
-        assert_eq!(tx_type_name(SensitiveTxType::LargeTransfer as i32), "large-transfer");
+        assert_eq!(
+            tx_type_name(SensitiveTxType::LargeTransfer as i32),
+            "large-transfer"
+        );
         let c = combos("veid+fido2, totp").unwrap();
         assert_eq!(c.len(), 2);
         assert_eq!(

@@ -71,7 +71,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "127.0.0.1:26690")]
     pub listen: String,
     /// CometBFT RPC of a node of the chain (challenges and enrolments are read there).
-    #[arg(long, env = "VIRTENGINE_NODE", default_value = "http://127.0.0.1:26657")]
+    #[arg(
+        long,
+        env = "VIRTENGINE_NODE",
+        default_value = "http://127.0.0.1:26657"
+    )]
     pub node: String,
     /// Chain id bound into every attestation.
     #[arg(
