@@ -544,3 +544,51 @@ fn trusted_device_needs_a_session_to_add_and_its_token_verifies_as_a_factor() {
     assert_eq!(v.outcome, O::Verified as i32, "{}", v.reason);
     assert_eq!(v.verified_factors, vec![F::TrustedDevice as i32]);
 }
+
+#[test]
+fn changing_an_enabled_policy_or_revoking_a_factor_needs_an_mfa_change_session() {
+    let (mut c, mut auth) = funded_with_fido2();
+    let factors: mp::QueryFactorEnrollmentsResponse = c.query(
+        "/virtengine.mfa.v1.Query/FactorEnrollments",
+        &mp::QueryFactorEnrollmentsRequest {
+            address: c.users[1].s(),
+        },
+    );
+    let fido2_id = factors.enrollments[0].factor_id.clone();
+    let policy = |c: &Chain, enabled: bool| mp::MsgSetMfaPolicy {
+        sender: c.users[1].s(),
+        policy: Some(mp::MfaPolicy {
+            account: c.users[1].s(),
+            required_factors: vec![mp::FactorCombination {
+                factors: vec![F::Fido2 as i32],
+            }],
+            enabled,
+            ..Default::default()
+        }),
+    };
+    // Enabling a first policy needs no session.
+    let m = policy(&c, true);
+    c.send(1, vec![any(&m)], &[]).ok();
+    // Disabling it, or revoking the factor, now needs a session meeting the policy (FIDO2).
+    let m = policy(&c, false);
+    c.send(1, vec![any(&m)], &[]).refused("mfa", 13);
+    let revoke = mp::MsgRevokeFactor {
+        sender: c.users[1].s(),
+        factor_id: fido2_id,
+    };
+    c.send(1, vec![any(&revoke)], &[]).refused("mfa", 13);
+    let ch = c.create_challenge(1, F::Fido2, T::MfaChange, "");
+    let v = c.verify_fido2(1, &mut auth, &ch);
+    assert!(
+        v.satisfied,
+        "the policy's FIDO2 replaces the config's veid+fido2+totp"
+    );
+    c.send(1, vec![any(&revoke)], &[v.session_id]).ok();
+    let left: mp::QueryFactorEnrollmentsResponse = c.query(
+        "/virtengine.mfa.v1.Query/FactorEnrollments",
+        &mp::QueryFactorEnrollmentsRequest {
+            address: c.users[1].s(),
+        },
+    );
+    assert!(left.enrollments.is_empty());
+}
