@@ -14,7 +14,7 @@ COMETBFT_VERSION="v0.38.21"
 FUZZ_TOOLCHAIN="nightly-2026-10-30"
 CARGO_FUZZ_VERSION="0.13.2"
 COMETBFT_PKG="github.com/cometbft/cometbft/cmd/cometbft"
-APT_PACKAGES=(iproute2 jq curl procps psmisc)
+APT_PACKAGES=(iproute2 jq curl procps psmisc tesseract-ocr tesseract-ocr-eng)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "==> $*"; }
