@@ -84,10 +84,13 @@ fn ed25519_pub(_seed: u8) -> Vec<u8> {
     k
 }
 
+/// Builds a case's message for sender `u`.
+type Build = Box<dyn Fn(&Chain, usize) -> Any>;
+
 /// One gated message: built for the unprivileged sender `u`, refused with (codespace, code).
 struct Case {
     name: &'static str,
-    msg: Box<dyn Fn(&Chain, usize) -> Any>,
+    msg: Build,
     codespace: &'static str,
     code: u32,
 }
@@ -206,7 +209,7 @@ fn cases(c: &Chain) -> Vec<Case> {
                     "/virtengine.roles.v1.MsgUpdateParams",
                     &v::roles::v1::MsgUpdateParams {
                         authority: c.users[u].s(),
-                        params: roles_params.clone(),
+                        params: roles_params,
                     },
                 )
             }),
