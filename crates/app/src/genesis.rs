@@ -43,8 +43,6 @@ pub struct AppGenesis {
     pub audit: ve_audit::AuditGenesis,
     pub cert: ve_cert::CertGenesis,
     pub offering: ve_offering::OfferingGenesis,
-    /// Which operator account speaks for which consensus key in the scoring consensus.
-    pub scoring: crate::scoring::validators::ScoringGenesis,
     /// The whole state of an exported chain (`virtengine export`). When present, every
     /// module section must be left at its default: the export already holds their state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,7 +81,6 @@ impl AppGenesis {
         self.config.validate().map_err(|e| e.to_string())?;
         self.identity.validate().map_err(|e| e.to_string())?;
         self.validate_escrow()?;
-        self.scoring.validate()?;
         self.deployment.validate().map_err(|e| e.to_string())?;
         self.market.validate().map_err(|e| e.to_string())?;
         self.enclave.validate().map_err(|e| e.to_string())?;

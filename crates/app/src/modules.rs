@@ -17,7 +17,7 @@ impl ve_bank::msg_server::AccountKeeper for AuthAccounts {
 }
 
 /// The enclave registry as the scoring consensus reads it: consensus address → operator
-/// account (genesis binding) → that operator's active enclave in `ve-enclave-registry`.
+/// (`enclave.params.consensus_bindings`) → that operator's active enclave.
 struct RegistryEnclaves;
 
 impl crate::scoring::EnclaveDirectory for RegistryEnclaves {
@@ -26,12 +26,9 @@ impl crate::scoring::EnclaveDirectory for RegistryEnclaves {
         ctx: &mut Context<'_>,
         validator: &[u8; 20],
     ) -> Result<Option<crate::scoring::EnclaveView>, AppError> {
-        let Some(operator) = crate::scoring::validators::operator_of(ctx, validator)? else {
-            return Ok(None);
-        };
         let height = ctx.block().height;
         Ok(
-            ve_enclave_registry::keeper::enclave_of(ctx, height, &operator)?.map(|e| {
+            ve_enclave_registry::enclave_of_consensus(ctx, height, validator)?.map(|e| {
                 crate::scoring::EnclaveView {
                     signing_keys: std::iter::once(e.ed25519_public_key)
                         .chain(e.previous_ed25519_public_key)
@@ -94,7 +91,6 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_deployment::genesis::init_genesis(store, &genesis.deployment)?;
     ve_market::genesis::init_genesis(store, &genesis.market)?;
     ve_enclave_registry::genesis::init_genesis(store, &genesis.enclave)?;
-    crate::scoring::validators::init_genesis(store, &genesis.scoring)?;
     init_catalogue_genesis(store, genesis)?;
     Ok(())
 }

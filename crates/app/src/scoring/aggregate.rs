@@ -47,7 +47,7 @@ pub fn aggregate(votes: &[Vote], total_power: u64, tolerance: u32) -> Vec<Aggreg
     for (request_id, mut entries) in by_request {
         // One result per validator per request: a duplicate makes the validator's whole
         // contribution to this request void (extension::verify already refuses them).
-        entries.sort_by(|a, b| (a.score.score, a.validator).cmp(&(b.score.score, b.validator)));
+        entries.sort_by_key(|e| (e.score.score, e.validator));
         let reporting: u64 = entries.iter().fold(0u64, |a, e| a.saturating_add(e.power));
         if !over_two_thirds(reporting, total_power) {
             continue;

@@ -44,7 +44,7 @@ impl App {
             return Vec::new();
         };
         let chain_id = self.chain_id();
-        match self.read_context(height, time_unix, |ctx| extension::pending_requests(ctx)) {
+        match self.read_context(height, time_unix, extension::pending_requests) {
             Ok(requests) if !requests.is_empty() => {
                 extension::build(source.as_ref(), &chain_id, height, &requests)
             }

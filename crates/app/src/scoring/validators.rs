@@ -40,7 +40,7 @@ pub fn save(store: &mut impl Store, keys: &[([u8; 32], u64)]) -> Result<(), AppE
             power: *p,
         })
         .collect();
-    set.sort_by(|a, b| a.address.cmp(&b.address));
+    set.sort_by_key(|a| a.address);
     if set.windows(2).any(|w| w[0].address == w[1].address) {
         return Err(err("the genesis validator set lists a key twice"));
     }
@@ -77,81 +77,6 @@ pub fn load(store: &mut impl Store) -> Result<Vec<ValidatorKey>, AppError> {
             }
         })
         .collect())
-}
-
-/// `scoring/operator/<20-byte consensus address>` → the validator operator account (20
-/// bytes): which account's enclave registration speaks for which consensus key. There is
-/// no staking module to bind them yet, so genesis does (`app_state.scoring.operators`).
-pub fn operator_key(consensus: &[u8; 20]) -> Vec<u8> {
-    let mut k = b"scoring/operator/".to_vec();
-    k.extend_from_slice(consensus);
-    k
-}
-
-/// Genesis binding of a consensus key to its operator account.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OperatorBinding {
-    /// Hex of the validator's Ed25519 consensus public key (as in genesis.json validators).
-    pub consensus_pubkey: String,
-    pub operator: ve_types::Address,
-}
-
-/// `app_state.scoring`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ScoringGenesis {
-    pub operators: Vec<OperatorBinding>,
-}
-
-impl ScoringGenesis {
-    pub fn validate(&self) -> Result<(), String> {
-        let mut seen: Vec<[u8; 20]> = Vec::new();
-        for b in &self.operators {
-            let key = parse_pubkey(&b.consensus_pubkey)?;
-            let a = address_of(&key);
-            if seen.contains(&a) {
-                return Err(format!(
-                    "scoring.operators binds {} twice",
-                    b.consensus_pubkey
-                ));
-            }
-            seen.push(a);
-        }
-        Ok(())
-    }
-}
-
-fn parse_pubkey(hex_key: &str) -> Result<[u8; 32], String> {
-    hex::decode(hex_key)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| format!("scoring.operators: {hex_key:?} is not a 32-byte hex Ed25519 key"))
-}
-
-pub fn init_genesis(store: &mut impl Store, g: &ScoringGenesis) -> Result<(), AppError> {
-    g.validate().map_err(err)?;
-    for b in &g.operators {
-        let key = parse_pubkey(&b.consensus_pubkey).map_err(err)?;
-        store.put(
-            operator_key(&address_of(&key)),
-            b.operator.as_bytes().to_vec(),
-        )?;
-    }
-    Ok(())
-}
-
-/// The operator account bound to consensus address `consensus`.
-pub fn operator_of(
-    store: &mut impl Store,
-    consensus: &[u8; 20],
-) -> Result<Option<ve_types::Address>, AppError> {
-    store
-        .get(&operator_key(consensus))?
-        .map(|b| {
-            ve_types::Address::from_slice(&b).map_err(|_| err("stored operator binding is corrupt"))
-        })
-        .transpose()
 }
 
 /// Sum of all powers, saturating (CometBFT caps total power far below u64::MAX).
