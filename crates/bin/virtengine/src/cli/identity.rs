@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use ve_client::capture::{
@@ -55,50 +55,7 @@ pub enum IdentityTx {
         --consent (or run `virtengine tx identity grant-consent SCOPE_ID` later).\n\n\
         Gas: simulated (x --gas-adjustment) unless you pass --gas N (also for the other\n\
         identity transactions).")]
-    Upload {
-        /// Photo of the identity document (JPEG or PNG): scope type id_document.
-        #[arg(long, value_name = "FILE", required_unless_present = "selfie")]
-        document: Option<PathBuf>,
-        /// Selfie (JPEG or PNG): scope type selfie.
-        #[arg(long, value_name = "FILE")]
-        selfie: Option<PathBuf>,
-        /// Approved capture client key file [default: <home>/capture-client.key].
-        #[arg(long, value_name = "FILE")]
-        client_key: Option<PathBuf>,
-        /// Client id the key is registered under in the config registry (needed when the
-        /// key file holds only a key; overrides the id in a JSON key file).
-        #[arg(long, value_name = "ID")]
-        client_id: Option<String>,
-        /// Type of a bare hex client key: ed25519 or secp256k1.
-        #[arg(long, value_parser = ["ed25519", "secp256k1"])]
-        client_key_type: Option<String>,
-        /// Client version the upload claims (must be within the client's approved range).
-        #[arg(long, default_value = capture::DEFAULT_CLIENT_VERSION)]
-        client_version: String,
-        /// Device fingerprint [default: derived from /etc/machine-id or the host name].
-        #[arg(long)]
-        device_fingerprint: Option<String>,
-        /// Coarse location hint, e.g. a country code (optional, at most 128 bytes).
-        #[arg(long, default_value = "")]
-        geo_hint: String,
-        /// Also request verification of the new scopes, in the same transaction.
-        #[arg(long)]
-        request_verification: bool,
-        /// Consent to verification using the selfie (biometric data; without consent the
-        /// chain leaves it out of verification). Creates your identity wallet first if
-        /// you have none; its Ed25519 binding key goes to <home>/identity-wallet-<address>.key.
-        #[arg(long)]
-        consent: bool,
-        /// Testing only: use this salt (hex) instead of a fresh random one, to see the
-        /// chain refuse a replayed salt (identity code 7).
-        #[arg(long, hide = true, value_name = "HEX")]
-        salt: Option<String>,
-        /// The uploading account: a key name in the keyring, or its address.
-        #[arg(long)]
-        from: String,
-        #[command(flatten)]
-        common: TxCommon,
-    },
+    Upload(Box<UploadCmd>),
     /// Consent to verification using one of your biometric scopes (e.g. a selfie).
     #[command(
         after_help = "Example:\n  virtengine tx identity grant-consent selfie-3f9c0a1b2c3d4e5f --from alice --yes\n\n\
@@ -130,6 +87,53 @@ pub enum IdentityTx {
         #[command(flatten)]
         common: TxCommon,
     },
+}
+
+/// The flags of `tx identity upload` (boxed in [`IdentityTx`] to keep the enum small).
+#[derive(Debug, Args)]
+pub struct UploadCmd {
+    /// Photo of the identity document (JPEG or PNG): scope type id_document.
+    #[arg(long, value_name = "FILE", required_unless_present = "selfie")]
+    document: Option<PathBuf>,
+    /// Selfie (JPEG or PNG): scope type selfie.
+    #[arg(long, value_name = "FILE")]
+    selfie: Option<PathBuf>,
+    /// Approved capture client key file [default: <home>/capture-client.key].
+    #[arg(long, value_name = "FILE")]
+    client_key: Option<PathBuf>,
+    /// Client id the key is registered under in the config registry (needed when the
+    /// key file holds only a key; overrides the id in a JSON key file).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Type of a bare hex client key: ed25519 or secp256k1.
+    #[arg(long, value_parser = ["ed25519", "secp256k1"])]
+    client_key_type: Option<String>,
+    /// Client version the upload claims (must be within the client's approved range).
+    #[arg(long, default_value = capture::DEFAULT_CLIENT_VERSION)]
+    client_version: String,
+    /// Device fingerprint [default: derived from /etc/machine-id or the host name].
+    #[arg(long)]
+    device_fingerprint: Option<String>,
+    /// Coarse location hint, e.g. a country code (optional, at most 128 bytes).
+    #[arg(long, default_value = "")]
+    geo_hint: String,
+    /// Also request verification of the new scopes, in the same transaction.
+    #[arg(long)]
+    request_verification: bool,
+    /// Consent to verification using the selfie (biometric data; without consent the
+    /// chain leaves it out of verification). Creates your identity wallet first if
+    /// you have none; its Ed25519 binding key goes to <home>/identity-wallet-<address>.key.
+    #[arg(long)]
+    consent: bool,
+    /// Testing only: use this salt (hex) instead of a fresh random one, to see the
+    /// chain refuse a replayed salt (identity code 7).
+    #[arg(long, hide = true, value_name = "HEX")]
+    salt: Option<String>,
+    /// The uploading account: a key name in the keyring, or its address.
+    #[arg(long)]
+    from: String,
+    #[command(flatten)]
+    common: TxCommon,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,21 +188,22 @@ pub enum IdentityQuery {
 
 pub async fn run_tx(cmd: IdentityTx) -> Result<()> {
     match cmd {
-        IdentityTx::Upload {
-            document,
-            selfie,
-            client_key,
-            client_id,
-            client_key_type,
-            client_version,
-            device_fingerprint,
-            geo_hint,
-            request_verification,
-            consent,
-            salt,
-            from,
-            mut common,
-        } => {
+        IdentityTx::Upload(u) => {
+            let UploadCmd {
+                document,
+                selfie,
+                client_key,
+                client_id,
+                client_key_type,
+                client_version,
+                device_fingerprint,
+                geo_hint,
+                request_verification,
+                consent,
+                salt,
+                from,
+                mut common,
+            } = *u;
             let salt = salt
                 .map(|s| hex::decode(s.trim()).context("--salt must be hex"))
                 .transpose()?;
