@@ -311,11 +311,14 @@ mod tests {
         let key = key();
         let b = builder(&key.public_key().address());
         let proof = mfa_proof(&["ab".repeat(16)]);
-        let signed = b.sign_direct_with_extensions(&key, "c", 1, 0, &[proof.clone()]);
+        let signed = b.sign_direct_with_extensions(&key, "c", 1, 0, std::slice::from_ref(&proof));
         let raw = TxRaw::decode(signed.bytes.as_slice()).unwrap();
         let body = TxBody::decode(raw.body_bytes.as_slice()).unwrap();
         assert_eq!(body.extension_options, vec![proof]);
-        assert_eq!(body.extension_options[0].type_url, "/virtengine.mfa.v1.MfaProof");
+        assert_eq!(
+            body.extension_options[0].type_url,
+            "/virtengine.mfa.v1.MfaProof"
+        );
         let p = ve_proto::virtengine::mfa::v1::MfaProof::decode(
             body.extension_options[0].value.as_slice(),
         )

@@ -281,12 +281,13 @@ impl SoftAuthenticator {
             path: path.to_path_buf(),
             reason,
         };
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
-            WebauthnError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| WebauthnError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            );
         let s: StoredCredential = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         if s.version != FILE_VERSION {
             return Err(bad(format!("unknown version {}", s.version)));
@@ -342,11 +343,16 @@ pub fn authenticator_data(rp_id: &str, flags: u8, sign_count: u32, attested: &[u
 pub fn cose_key_es256(key: &VerifyingKey) -> Result<Vec<u8>, WebauthnError> {
     let point = key.to_encoded_point(false);
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
-        return Err(WebauthnError::Cbor("identity point has no coordinates".into()));
+        return Err(WebauthnError::Cbor(
+            "identity point has no coordinates".into(),
+        ));
     };
     encode_cbor(&Cbor::Map(vec![
         (Cbor::Integer(1.into()), Cbor::Integer(2.into())),
-        (Cbor::Integer(3.into()), Cbor::Integer(COSE_ALG_ES256.into())),
+        (
+            Cbor::Integer(3.into()),
+            Cbor::Integer(COSE_ALG_ES256.into()),
+        ),
         (Cbor::Integer((-1).into()), Cbor::Integer(1.into())),
         (Cbor::Integer((-2).into()), Cbor::Bytes(x.to_vec())),
         (Cbor::Integer((-3).into()), Cbor::Bytes(y.to_vec())),
@@ -456,6 +462,63 @@ mod tests {
         assert_eq!(b.verifying_key(), a.verifying_key());
         assert_eq!(b.sign_count(), 1);
         assert_eq!(b.assert(b"y").unwrap().authenticator_data[36], 2);
+    }
+
+    /// The chain's own WebAuthn verifier (ve_mfa::webauthn) accepts what this
+    /// authenticator produces, and refuses a replayed sign count.
+    #[test]
+    fn chain_verifier_accepts_registration_and_assertions() {
+        use ve_mfa::webauthn::{verify_assertion, verify_registration, RelyingParty};
+        let origins = vec![DEFAULT_ORIGIN.to_string()];
+        let rp = RelyingParty {
+            rp_id: DEFAULT_RP_ID,
+            origins: &origins,
+            require_user_verification: true,
+        };
+        let mut a = SoftAuthenticator::generate(DEFAULT_RP_ID, DEFAULT_ORIGIN);
+        let reg = a.register(&[1u8; 32]).unwrap();
+        let r = verify_registration(
+            &reg.client_data_json,
+            &reg.attestation_object,
+            &[1u8; 32],
+            &rp,
+        )
+        .unwrap();
+        assert_eq!(r.credential_id, a.credential_id());
+        assert_eq!(r.algorithm, COSE_ALG_ES256);
+        assert_eq!(r.attestation_type, "none");
+        // Registration answers only its own challenge.
+        assert!(verify_registration(
+            &reg.client_data_json,
+            &reg.attestation_object,
+            &[9u8; 32],
+            &rp
+        )
+        .is_err());
+
+        let asr = a.assert(&[2u8; 32]).unwrap();
+        let count = verify_assertion(
+            &r.cose_key,
+            r.sign_count,
+            &asr.client_data_json,
+            &asr.authenticator_data,
+            &asr.signature,
+            &[2u8; 32],
+            &rp,
+        )
+        .unwrap();
+        assert_eq!(count, 1);
+        // The same assertion again: the counter did not move, so it is refused.
+        assert!(verify_assertion(
+            &r.cose_key,
+            count,
+            &asr.client_data_json,
+            &asr.authenticator_data,
+            &asr.signature,
+            &[2u8; 32],
+            &rp,
+        )
+        .is_err());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub struct SendRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InfoResponse {
-    #[serde(flatten)]
+    /// The verifier's keys (what the chain registers).
     pub key: crate::keys::PublicKeyInfo,
     pub chain_id: String,
     pub email_enabled: bool,

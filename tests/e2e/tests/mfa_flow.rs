@@ -341,7 +341,10 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     );
     assert!(!ok, "{}", r.describe());
     assert_eq!(v["outcome"], "FAILED", "{v}");
-    assert!(str_of(&v["verifier_reason"]).contains("already used"), "{v}");
+    assert!(
+        str_of(&v["verifier_reason"]).contains("already used"),
+        "{v}"
+    );
 
     // 6. Email OTP over real SMTP: the verifier mails the code, the mail is read back.
     let ch = cli.challenge("email", "alice", None);
