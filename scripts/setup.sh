@@ -111,6 +111,14 @@ if [ "${SKIP_FUZZ_TOOLS:-0}" != 1 ]; then
   fi
 fi
 
+# --- Python SMTP server for the email-OTP tests (a real SMTP server, aiosmtpd) ---------
+if python3 -c "import aiosmtpd" 2>/dev/null; then
+  say "aiosmtpd present"
+else
+  say "installing aiosmtpd (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6" || die "pip install aiosmtpd failed"
+fi
+
 # --- Rust build -------------------------------------------------------------------------
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 if [ "${SKIP_CARGO_BUILD:-0}" != 1 ]; then
