@@ -56,7 +56,10 @@ fn a_chain_restarted_from_an_exported_genesis_continues_from_the_exported_state(
     let bob = net.address("bob");
     send(&net, "alice", &bob, "1111uve");
     let last = send(&net, "bob", &alice, "222uve");
-    net.wait_height(last["height"].as_u64().unwrap() + 1, Duration::from_secs(30));
+    net.wait_height(
+        last["height"].as_u64().unwrap() + 1,
+        Duration::from_secs(30),
+    );
     let (alice_before, bob_before) = (net.cli_balance(&alice), net.cli_balance(&bob));
     net.stop();
 

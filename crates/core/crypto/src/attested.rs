@@ -3,8 +3,8 @@
 //! result cannot be replayed on another chain or at another height; every field the
 //! chain acts on is bound, so none can be changed after signing.
 
-use ve_proto::virtengine::consensus::v1::EnclaveScore;
 use sha2::{Digest, Sha256};
+use ve_proto::virtengine::consensus::v1::EnclaveScore;
 
 const DOMAIN: &[u8] = b"virtengine/enclave-score/v1";
 
