@@ -54,7 +54,8 @@ mod tests {
     #[test]
     fn every_bound_field_changes_the_sign_bytes() {
         let base = score_sign_bytes("c", 5, &sample());
-        let edits: Vec<Box<dyn Fn(&mut EnclaveScore)>> = vec![
+        type Edit = Box<dyn Fn(&mut EnclaveScore)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|s| s.request_id.push('x')),
             Box::new(|s| s.account.push('x')),
             Box::new(|s| s.score += 1),
