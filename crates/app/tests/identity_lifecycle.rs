@@ -687,15 +687,14 @@ fn borderline_score_opens_a_fallback_that_the_keeper_completes_to_verified_basic
 }
 
 #[test]
-fn complete_borderline_fallback_message_needs_mfa_for_account_recovery() {
+fn complete_borderline_fallback_message_needs_an_mfa_session_for_its_own_action() {
     let (mut node, mut users) = chain();
     let rid = onboard(&mut node, &mut users);
     complete_with(&mut node, &rid, 46);
     let msg = MsgCompleteBorderlineFallback {
         sender: users[1].address.to_string(),
     };
-    // Through the wired app without an MFA proof (and without the VEID score the mfa
-    // module's AccountRecovery policy asks for): refused by the MFA gate.
+    // Through the wired app without an MFA proof: refused by the MFA gate.
     let (space, _) = refused_any(&mut node, &mut users[1], COMPLETE_FALLBACK, &msg);
     assert_eq!(space, "mfa");
     // Test gate without a session: refused; the fallback stays open.
@@ -704,7 +703,7 @@ fn complete_borderline_fallback_message_needs_mfa_for_account_recovery() {
     assert_eq!(run(&mut node, &h, &msg), Err(("mfa".into(), 77)));
     assert_eq!(
         gate.calls.lock().unwrap().as_slice(),
-        &[(users[1].address, SensitiveAction::AccountRecovery)]
+        &[(users[1].address, SensitiveAction::BorderlineFallback)]
     );
     assert_eq!(
         fallback(&node, &users[1]).fallback.unwrap().status,

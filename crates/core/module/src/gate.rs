@@ -94,10 +94,13 @@ pub enum SensitiveAction {
     EncryptionKeyRotation = 14,
     /// Adding a trusted device.
     TrustedDeviceChange = 15,
+    /// Completing a borderline identity verification with a second factor: the one
+    /// action whose VEID score is, by definition, below the usual minimum.
+    BorderlineFallback = 16,
 }
 
 impl SensitiveAction {
-    pub const ALL: [SensitiveAction; 15] = [
+    pub const ALL: [SensitiveAction; 16] = [
         SensitiveAction::LargeTransfer,
         SensitiveAction::KeyRotation,
         SensitiveAction::AccountRecovery,
@@ -113,6 +116,7 @@ impl SensitiveAction {
         SensitiveAction::MfaChange,
         SensitiveAction::EncryptionKeyRotation,
         SensitiveAction::TrustedDeviceChange,
+        SensitiveAction::BorderlineFallback,
     ];
 
     pub fn from_u32(v: u32) -> Option<SensitiveAction> {

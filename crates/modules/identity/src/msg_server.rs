@@ -1013,10 +1013,10 @@ impl MsgHandler for RevokeScopeConsentHandler {
     }
 }
 
-/// The MFA action `MsgCompleteBorderlineFallback` requires: account recovery — the
-/// strongest (critical, single-use) class, because completing the fallback is what lifts
-/// an unverified account to VERIFIED (docs/veid.md §10).
-pub const FALLBACK_MFA_ACTION: SensitiveAction = SensitiveAction::AccountRecovery;
+/// The MFA action `MsgCompleteBorderlineFallback` requires: its own action, whose default
+/// config has no VEID minimum (the score is what is borderline) and asks for one second
+/// factor, single-use (docs/veid.md §10).
+pub const FALLBACK_MFA_ACTION: SensitiveAction = SensitiveAction::BorderlineFallback;
 
 /// `/virtengine.identity.v1.MsgCompleteBorderlineFallback`: completes the sender's open
 /// borderline fallback once an MFA session for [`FALLBACK_MFA_ACTION`] is presented.

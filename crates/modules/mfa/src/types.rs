@@ -49,7 +49,8 @@ pub fn category(a: SensitiveAction) -> Category {
         | A::IdentityRebind
         | A::MfaChange
         | A::EncryptionKeyRotation
-        | A::TrustedDeviceChange => Category::AccountSecurity,
+        | A::TrustedDeviceChange
+        | A::BorderlineFallback => Category::AccountSecurity,
         A::ProviderRegistration | A::HpcClusterRegistration => Category::ProviderOps,
         A::ValidatorRegistration => Category::ValidatorOps,
         A::HighValueOrder => Category::Marketplace,
@@ -66,7 +67,8 @@ pub fn risk(a: SensitiveAction) -> Risk {
         | A::ValidatorRegistration
         | A::RoleChange
         | A::EncryptionKeyRotation
-        | A::TrustedDeviceChange => Risk::High,
+        | A::TrustedDeviceChange
+        | A::BorderlineFallback => Risk::High,
         A::ProviderRegistration
         | A::HighValueOrder
         | A::GovernanceProposal
@@ -251,6 +253,16 @@ pub fn default_configs() -> Vec<SensitiveTxConfig> {
             false,
             0,
             "account state change / recovery",
+        ),
+        cfg(
+            A::BorderlineFallback,
+            0,
+            vec![combo(&[Fido2]), combo(&[Totp]), combo(&[Email])],
+            0,
+            true,
+            false,
+            0,
+            "complete a borderline identity verification with a second factor",
         ),
         cfg(
             A::KeyRotation,
