@@ -9,13 +9,21 @@
 //! ← {"score":{…signed result…}} | {"pending":true} | {"error":"…"}
 //! ```
 
-use crate::service::{Enclave, EnclaveIdentity, ScopeIn, ScoreOutcome, ScoreRequest};
+#[cfg(feature = "scorer")]
+use crate::service::{Enclave, ScopeIn, ScoreOutcome, ScoreRequest};
+#[cfg(feature = "scorer")]
 use crate::EnclaveError;
+use crate::EnclaveIdentity;
+#[cfg(feature = "scorer")]
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+#[cfg(feature = "scorer")]
+use std::os::unix::net::UnixListener;
+use std::os::unix::net::UnixStream;
+#[cfg(feature = "scorer")]
 use std::path::Path;
+#[cfg(feature = "scorer")]
 use std::sync::Arc;
 use std::time::Duration;
 use ve_proto::virtengine::consensus::v1::EnclaveScore;
@@ -110,6 +118,7 @@ impl TryFrom<ScoreJson> for EnclaveScore {
     }
 }
 
+#[cfg(feature = "scorer")]
 fn handle(enclave: &Enclave, line: &str) -> Reply {
     let call: Call = match serde_json::from_str(line) {
         Ok(c) => c,
@@ -170,6 +179,7 @@ fn handle(enclave: &Enclave, line: &str) -> Reply {
     }
 }
 
+#[cfg(feature = "scorer")]
 fn serve_conn(enclave: &Enclave, stream: UnixStream) {
     let Ok(writer) = stream.try_clone() else {
         return;
@@ -196,6 +206,7 @@ fn serve_conn(enclave: &Enclave, stream: UnixStream) {
 
 use std::io::Read as _;
 
+#[cfg(feature = "scorer")]
 /// Serves `enclave` on `socket` until the process ends (a stale socket file is replaced).
 pub fn serve(enclave: Arc<Enclave>, socket: &Path) -> Result<(), EnclaveError> {
     use std::os::unix::fs::PermissionsExt;

@@ -14,10 +14,15 @@
 //! enclave registry; this service's report format is the simulated one.
 
 pub mod api;
+#[cfg(feature = "scorer")]
 mod date;
 mod error;
+mod identity;
 pub mod sealing;
+#[cfg(feature = "scorer")]
 pub mod service;
 
 pub use error::EnclaveError;
-pub use service::{Enclave, EnclaveIdentity, ScopeIn, ScoreOutcome, ScoreRequest};
+pub use identity::EnclaveIdentity;
+#[cfg(feature = "scorer")]
+pub use service::{Enclave, ScopeIn, ScoreOutcome, ScoreRequest};
