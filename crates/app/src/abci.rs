@@ -84,12 +84,13 @@ impl App {
                         _ => None,
                     })
                     .collect();
-                self.init_chain_with_validators(&r.chain_id, &r.app_state_bytes, &validators)?;
+                let initial_app_hash =
+                    self.init_chain_with_validators(&r.chain_id, &r.app_state_bytes, &validators)?;
                 tracing::info!(chain_id = %r.chain_id, validators = validators.len(), "init chain");
                 ConsensusResponse::InitChain(response::InitChain {
                     consensus_params: None,
                     validators: vec![],
-                    app_hash: app_hash(vec![])?,
+                    app_hash: app_hash(initial_app_hash)?,
                 })
             }
             ConsensusRequest::PrepareProposal(r) => {

@@ -208,9 +208,10 @@ impl App {
         }
     }
 
-    /// InitChain: validates genesis and stages its writes for the first block. Returns an
-    /// empty app hash, so CometBFT uses genesis.json's, and the first block commits both.
-    pub fn init_chain(&self, chain_id: &str, app_state: &[u8]) -> Result<(), AppError> {
+    /// InitChain: validates genesis and stages its writes for the first block, which
+    /// commits both. Returns the app hash to report: empty for a new chain (CometBFT keeps
+    /// genesis.json's, also empty), the imported state's hash for an exported genesis.
+    pub fn init_chain(&self, chain_id: &str, app_state: &[u8]) -> Result<Vec<u8>, AppError> {
         self.init_chain_with_validators(chain_id, app_state, &[])
     }
 
@@ -221,7 +222,7 @@ impl App {
         chain_id: &str,
         app_state: &[u8],
         validators: &[([u8; 32], u64)],
-    ) -> Result<(), AppError> {
+    ) -> Result<Vec<u8>, AppError> {
         let genesis =
             AppGenesis::from_json(app_state).map_err(|e| AppError::new("genesis", 1, e))?;
         let snapshot = self.storage.latest_snapshot();
@@ -247,7 +248,6 @@ impl App {
                         .validate()
                         .map_err(|e| AppError::new("genesis", 1, e))?;
                     let changes = export.changes()?;
-                    export.verify_hash(&self.storage, &changes)?;
                     StateExport::write(&changes, &mut ctx)?;
                 }
                 None => modules::init_genesis(&mut ctx, &genesis)?,
@@ -258,11 +258,15 @@ impl App {
             }
         }
         let changes = delta.into_changes();
+        let app_hash = match &genesis.state {
+            Some(export) => export.initial_app_hash(&self.storage, &changes)?,
+            None => Vec::new(),
+        };
         let mut inner = self.lock();
         inner.chain_id = chain_id.to_string();
         inner.genesis = Some(changes);
         inner.check_state = None;
-        Ok(())
+        Ok(app_hash)
     }
 
     /// Stateless checks and signature pre-verification for a batch, in parallel.

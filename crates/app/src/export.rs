@@ -98,26 +98,36 @@ impl StateExport {
         Ok(changes)
     }
 
-    /// Checks, on a storage that has never committed, that the exported state hashes to
-    /// `app_hash` (the staged write is dropped, which aborts it).
-    pub fn verify_hash(&self, storage: &Storage, changes: &Changes) -> Result<(), AppError> {
-        if self.app_hash.is_empty() || storage.latest_version().is_some() {
-            return Ok(());
+    /// The app hash of the imported state (`changes`: the export plus what InitChain
+    /// writes beside it), which InitChain reports to CometBFT: it must equal genesis.json's
+    /// `app_hash`, and it is checked against the export's recorded `app_hash` unless that
+    /// was cleared (an edited state, on purpose). Staged on the never-committed storage and
+    /// dropped, which aborts the write.
+    pub fn initial_app_hash(
+        &self,
+        storage: &Storage,
+        changes: &Changes,
+    ) -> Result<Vec<u8>, AppError> {
+        if storage.latest_version().is_some() {
+            return Err(export_err(
+                "an exported genesis can only be imported into an empty node",
+            ));
         }
-        let version = self.height.max(1);
         let prepared = storage
-            .prepare(changes, version)
+            .prepare(changes, self.height.max(1))
             .map_err(|e| export_err(format!("cannot stage the exported state: {e}")))?;
-        let root = hex::encode_upper(prepared.root_hash());
+        let root = prepared.root_hash();
         drop(prepared);
-        if !root.eq_ignore_ascii_case(&self.app_hash) {
+        let hex_root = hex::encode_upper(root);
+        if !self.app_hash.is_empty() && !hex_root.eq_ignore_ascii_case(&self.app_hash) {
             return Err(export_err(format!(
-                "exported state hashes to {root}, not to the recorded app_hash {}: the file is \
-                 corrupt or was edited (clear app_hash to import an edited state on purpose)",
+                "exported state hashes to {hex_root}, not to the recorded app_hash {}: the file is \
+                 corrupt or was edited, or the chain id or validator set changed (clear app_hash \
+                 to import an edited state on purpose)",
                 self.app_hash
             )));
         }
-        Ok(())
+        Ok(root.to_vec())
     }
 
     /// Writes the exported pairs.

@@ -108,7 +108,7 @@ impl TestNode {
     pub fn init_chain(&mut self, chain_id: &str, genesis: &AppGenesis) -> Result<(), AppError> {
         let json =
             serde_json::to_vec(genesis).map_err(|e| AppError::new("genesis", 1, e.to_string()))?;
-        self.app.init_chain(chain_id, &json)
+        self.app.init_chain(chain_id, &json).map(|_| ())
     }
 
     pub fn app(&self) -> &App {
