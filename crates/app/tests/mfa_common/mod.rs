@@ -14,8 +14,8 @@ use ve_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use ve_proto::Any;
 use ve_types::{Address, Coin, Coins};
 
-pub const FEE: u128 = 50_000;
-pub const GAS: u64 = 1_000_000;
+pub const FEE: u128 = 60_000;
+pub const GAS: u64 = 2_000_000;
 /// 100,000 VE each: enough for transfers above the 10,000 VE large-transfer threshold.
 pub const START: u128 = 100_000_000_000;
 pub const VE: u128 = 1_000_000;
@@ -152,6 +152,30 @@ pub fn results(out: &BlockOutcome) -> Vec<Res> {
 }
 
 impl Chain {
+    /// Re-reads user `u`'s sequence from the chain (after a tx refused before the
+    /// sequence was consumed, e.g. by a stateless check).
+    pub fn resync(&mut self, u: usize) {
+        use ve_proto::cosmos::auth::v1beta1::{
+            BaseAccount, QueryAccountRequest, QueryAccountResponse,
+        };
+        let r: QueryAccountResponse = self.query(
+            "/cosmos.auth.v1beta1.Query/Account",
+            &QueryAccountRequest {
+                address: self.users[u].s(),
+            },
+        );
+        self.users[u].sequence = BaseAccount::decode(r.account.unwrap().value.as_slice())
+            .unwrap()
+            .sequence;
+    }
+
+    /// Sends, then resyncs the sequence (for txs expected to fail).
+    pub fn try_send(&mut self, u: usize, msgs: Vec<Any>, sessions: &[String]) -> Res {
+        let r = self.send(u, msgs, sessions);
+        self.resync(u);
+        r
+    }
+
     pub fn block(&mut self, txs: &[Vec<u8>]) -> Vec<Res> {
         let out = self.node.execute_block(txs).unwrap();
         results(&out)
@@ -360,6 +384,22 @@ urls! {
     ve_proto::virtengine::encryption::v1::MsgRegisterRecipientKey => "/virtengine.encryption.v1.MsgRegisterRecipientKey",
     ve_proto::virtengine::encryption::v1::MsgRotateRecipientKey => "/virtengine.encryption.v1.MsgRotateRecipientKey",
     ve_proto::cosmos::bank::v1beta1::MsgMultiSend => "/cosmos.bank.v1beta1.MsgMultiSend",
+    ve_provider::proto::MsgCreateProvider => "/virtengine.provider.v1.MsgCreateProvider",
+    ve_provider::proto::MsgUpdateProvider => "/virtengine.provider.v1.MsgUpdateProvider",
+    ve_provider::proto::MsgDeleteProvider => "/virtengine.provider.v1.MsgDeleteProvider",
+    ve_provider::proto::MsgRequestDomainVerification => "/virtengine.provider.v1.MsgRequestDomainVerification",
+    ve_provider::proto::MsgConfirmDomainVerification => "/virtengine.provider.v1.MsgConfirmDomainVerification",
+    ve_provider::proto::MsgRevokeDomainVerification => "/virtengine.provider.v1.MsgRevokeDomainVerification",
+    ve_provider::proto::MsgAddAttestor => "/virtengine.provider.v1.MsgAddAttestor",
+    ve_provider::proto::MsgRemoveAttestor => "/virtengine.provider.v1.MsgRemoveAttestor",
+    ve_audit::proto::MsgSignProviderAttributes => "/virtengine.audit.v1.MsgSignProviderAttributes",
+    ve_audit::proto::MsgDeleteProviderAttributes => "/virtengine.audit.v1.MsgDeleteProviderAttributes",
+    ve_cert::proto::MsgCreateCertificate => "/virtengine.cert.v1.MsgCreateCertificate",
+    ve_cert::proto::MsgRevokeCertificate => "/virtengine.cert.v1.MsgRevokeCertificate",
+    ve_offering::proto::MsgCreateOffering => "/virtengine.offering.v1.MsgCreateOffering",
+    ve_offering::proto::MsgUpdateOffering => "/virtengine.offering.v1.MsgUpdateOffering",
+    ve_offering::proto::MsgDeactivateOffering => "/virtengine.offering.v1.MsgDeactivateOffering",
+    ve_offering::proto::MsgOrderOffering => "/virtengine.offering.v1.MsgOrderOffering",
 }
 
 pub fn any<M: Message + Url>(m: &M) -> Any {

@@ -159,10 +159,14 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             crate::cli::deployment::run_query(&q, url, out, addr, cmd).await
         }
         QueryCmd::Market { cmd } => crate::cli::market::run_query(&q, url, out, addr, cmd).await,
-        QueryCmd::Provider { cmd } => crate::cli::provider::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Provider { cmd } => {
+            crate::cli::provider::run_query(&q, url, out, addr, cmd).await
+        }
         QueryCmd::Audit { cmd } => crate::cli::audit::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Cert { cmd } => crate::cli::cert::run_query(&q, url, out, addr, cmd).await,
-        QueryCmd::Offering { cmd } => crate::cli::offering::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Offering { cmd } => {
+            crate::cli::offering::run_query(&q, url, out, addr, cmd).await
+        }
         QueryCmd::Identity { cmd } => {
             crate::cli::identity::run_query(&q, url, out, addr, cmd).await
         }
