@@ -108,7 +108,7 @@ fn a_chain_restarted_from_an_exported_genesis_continues_from_the_exported_state(
     // The first header of the new chain carries the exported state's hash.
     let block = net.rpc.get(&format!("/block?height={initial}")).unwrap();
     assert_eq!(
-        str_of(&block["result"]["block"]["header"]["app_hash"]),
+        str_of(&block["block"]["header"]["app_hash"]),
         app_hash,
         "{block}"
     );

@@ -17,15 +17,26 @@ use crate::logging::LogFormat;
 use crate::node::supervise;
 
 pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
-    if let Some((name, pid)) = read_pids(home)?
+    let alive: Vec<(String, u32)> = read_pids(home)?
         .into_iter()
-        .find(|(_, pid)| supervise::alive(*pid))
+        .filter(|(_, pid)| supervise::alive(*pid))
+        .collect();
+    if let Some((name, pid)) = alive
+        .iter()
+        .find(|(name, _)| name != super::mfa::PROCESS_NAME)
     {
         bail!(
             "a localnet is already running in {} ({name} has pid {pid}): stop it with `virtengine localnet stop --home {}`",
             home.display(),
             home.display()
         );
+    }
+    // Only a helper service outlived its nodes (they crashed or were killed): stop it; it
+    // is started again below with the nodes.
+    for (name, pid) in &alive {
+        if !supervise::terminate_pid(*pid, supervise::STOP_TIMEOUT).await {
+            println!("{name} (pid {pid}) left over from the last run did not stop in time and was killed");
+        }
     }
     let manifest = if args.keep && super::manifest_path(home).exists() {
         println!("reusing the localnet in {} (--keep)", home.display());
