@@ -8,7 +8,7 @@
 #
 #   bash scripts/report.sh                          # seed 1, 100 perturbations (~30 min)
 #   bash scripts/report.sh --ci                     # CI-sized: seed 2, 8 perturbations,
-#                                                   # 15 s per fuzz target, 2000-tx bench
+#                                                   # 10 s per fuzz target, 2000-tx bench
 #   bash scripts/report.sh --seed 5 --perturbations 20 --max-minutes 10 --no-bench
 #
 # Options: --seed S [1], --perturbations N [100], --max-minutes M (no new perturbation
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --fuzz-seconds) FUZZ_SECS="$2"; shift 2 ;;
     --no-sim) SIM=""; shift ;;
-    --ci) SEED=2; N=8; MAX_MIN=3; FUZZ_SECS=15; BENCH_TXS=2000; shift ;;
+    --ci) SEED=2; N=8; MAX_MIN=3; FUZZ_SECS=10; BENCH_TXS=2000; shift ;;
     -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "faults.sh: unknown argument $1" >&2; exit 2 ;;
   esac
