@@ -711,7 +711,17 @@ async fn send(
     msgs: Vec<ve_proto::Any>,
 ) -> Result<TxOutput> {
     let url = node.url().to_string();
-    let sign = |tx: &TxBuilder| tx.sign_direct(key, &c.chain.chain_id, account_number, sequence);
+    // `--mfa-session` rides along as the MfaProof extension option, as on every other tx.
+    let extensions = c.extension_options();
+    let sign = |tx: &TxBuilder| {
+        tx.sign_direct_with_extensions(
+            key,
+            &c.chain.chain_id,
+            account_number,
+            sequence,
+            &extensions,
+        )
+    };
     let mut tx = TxBuilder {
         msgs,
         memo: c.memo.clone(),
