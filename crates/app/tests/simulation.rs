@@ -1,6 +1,6 @@
 //! Simulation: a seeded random mix of valid and invalid transactions for the modules a
-//! user reaches directly (bank, encryption, identity, escrow, deployment, roles) over the
-//! mock-consensus harness.
+//! user reaches directly (bank, encryption, identity, escrow, deployment, market, roles,
+//! mfa) over the mock-consensus harness.
 //!
 //! After every block the invariants hold (supply equals the sum of all balances; the
 //! escrow module account holds nothing that no escrow account owns), the same seed gives
@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod market_common;
 use common::*;
 use ve_app::testing::{TestNode, TEST_CHAIN_ID};
 use ve_app::AppGenesis;
@@ -45,6 +46,8 @@ const BLOCKS: usize = 20;
 const EXPORT_AT: usize = 8;
 const TX_FEE: u128 = 10_000;
 const TX_GAS: u64 = 400_000;
+/// Deployment sequence numbers in play: few, so bids and leases meet existing orders.
+const DSEQS: u64 = 2;
 const DEPLOY_FEE: u128 = 30_000;
 const DEPLOY_GAS: u64 = 1_000_000;
 const SDL: &str = include_str!("../../../examples/deployment.yaml");
@@ -61,8 +64,23 @@ fn genesis(users: &[User]) -> AppGenesis {
         .unwrap();
     }
     veid::add_identity_setup(&mut g, users[0].address);
+    for p in &users[PROVIDERS] {
+        g.provider
+            .providers
+            .push(ve_provider::genesis::GenesisProvider {
+                owner: p.address,
+                host_uri: "https://provider.example.com:8443".into(),
+                attributes: [("region".to_string(), "eu-west".to_string())].into(),
+                email: String::new(),
+                website: String::new(),
+                public_key: String::new(),
+            });
+    }
     g
 }
+
+/// Users 4 and 5 are genesis providers (region eu-west, as the example SDL asks).
+const PROVIDERS: std::ops::Range<usize> = 4..6;
 
 fn coins(a: u128) -> Vec<ve_proto::cosmos::base::v1beta1::Coin> {
     vec![ve_proto::cosmos::base::v1beta1::Coin {
@@ -96,6 +114,10 @@ struct Driver {
     /// Salts used so far: replaying one is an invalid operation the chain must refuse.
     salts: Vec<[u8; 32]>,
     scopes: u64,
+    /// Open orders and open bids on chain after the last block, so bids and leases meet
+    /// real orders and bids often enough (the chain's answer, not a model of it).
+    orders: Vec<ve_market::proto::OrderId>,
+    bids: Vec<ve_market::proto::BidId>,
 }
 
 impl Driver {
@@ -108,6 +130,8 @@ impl Driver {
             users,
             salts: Vec::new(),
             scopes: 0,
+            orders: Vec::new(),
+            bids: Vec::new(),
         }
     }
 
@@ -122,7 +146,7 @@ impl Driver {
         let to = self.users[to_i].address;
         let amount = u128::from(self.rng.below(START as u64 / 8) + 1);
         let sender = self.users[from].address;
-        match self.rng.below(22) {
+        match self.rng.below(28) {
             0 => {
                 let n = self.rng.below(300) as usize;
                 (0..n).map(|_| self.rng.byte()).collect() // garbage bytes
@@ -233,7 +257,7 @@ impl Driver {
                 let msg = ve_deployment::proto::MsgCreateDeployment {
                     id: Some(ve_deployment::proto::DeploymentId {
                         owner: sender.to_string(),
-                        dseq: self.rng.below(6) + 1,
+                        dseq: self.rng.below(DSEQS) + 1,
                     }),
                     groups: sdl.groups.clone(),
                     hash: sdl.hash().to_vec(),
@@ -248,7 +272,7 @@ impl Driver {
                 let msg = ve_deployment::proto::MsgCloseDeployment {
                     id: Some(ve_deployment::proto::DeploymentId {
                         owner: sender.to_string(),
-                        dseq: self.rng.below(6) + 1,
+                        dseq: self.rng.below(DSEQS) + 1,
                     }),
                 };
                 let any = to_any("/virtengine.deployment.v1.MsgCloseDeployment", &msg);
@@ -264,8 +288,95 @@ impl Driver {
                 let any = to_any("/virtengine.roles.v1.MsgAssignRole", &msg);
                 self.users[from].sign(vec![any], TX_FEE, TX_GAS)
             }
+            22 | 23 => {
+                // a provider (or, one time in four, a non-provider: refused) bids on an open
+                // order, or on one that does not exist
+                let bidder = if self.rng.below(4) == 0 {
+                    from
+                } else {
+                    PROVIDERS.start + self.rng.below(2) as usize
+                };
+                let (owner, dseq, oseq) = match self.pick_order() {
+                    Some(o) => (o.owner.parse().unwrap(), o.dseq, o.oseq),
+                    None => (self.users[to_i].address, self.rng.below(DSEQS) + 1, 1),
+                };
+                let price = u128::from(self.rng.below(1_200)) + 1; // above the cap: refused
+                market_common::create_bid(&mut self.users[bidder], &owner, dseq, oseq, price)
+            }
+            24 => {
+                // the owner accepts an open bid (or the sender one that is not there)
+                let id = match self.pick_bid() {
+                    Some(b) => b,
+                    None => {
+                        let p = self.users[PROVIDERS.start + self.rng.below(2) as usize].address;
+                        market_common::bid_id(&sender, self.rng.below(DSEQS) + 1, 1, 1, &p)
+                    }
+                };
+                let owner = self
+                    .users
+                    .iter()
+                    .position(|u| u.address.to_string() == id.owner)
+                    .unwrap_or(from);
+                market_common::create_lease(&mut self.users[owner], id)
+            }
+            25 => {
+                // a provider withdraws from (or a tenant closes) a lease
+                let owner = self.users[to_i].address;
+                let dseq = self.rng.below(DSEQS) + 1;
+                let id = market_common::bid_id(&owner, dseq, 1, 1, &sender);
+                if self.rng.below(2) == 0 {
+                    market_common::withdraw_lease(&mut self.users[from], id)
+                } else {
+                    let tenant_id = market_common::bid_id(&sender, dseq, 1, 1, &owner);
+                    market_common::close_lease(&mut self.users[from], tenant_id)
+                }
+            }
+            26 => {
+                // an MFA challenge for a factor nobody enrolled: refused
+                let msg = ve_mfa::proto::MsgCreateChallenge {
+                    sender: sender.to_string(),
+                    factor_type: 1 + self.rng.below(4) as i32,
+                    factor_id: format!("factor-{}", self.rng.below(3)),
+                    transaction_type: 1,
+                    session_id: String::new(),
+                    registration: false,
+                    client_info: None,
+                };
+                let any = to_any("/virtengine.mfa.v1.MsgCreateChallenge", &msg);
+                self.users[from].sign(vec![any], TX_FEE, TX_GAS)
+            }
+            27 => {
+                // enrol backup codes (valid), or hashes of the wrong length (refused)
+                let len = if self.rng.below(4) == 0 { 31 } else { 32 };
+                let msg = ve_mfa::proto::MsgEnrollFactor {
+                    sender: sender.to_string(),
+                    factor_type: 8, // FACTOR_TYPE_BACKUP_CODE
+                    backup_code_hashes: (0..4)
+                        .map(|_| (0..len).map(|_| self.rng.byte()).collect())
+                        .collect(),
+                    ..Default::default()
+                };
+                let any = to_any("/virtengine.mfa.v1.MsgEnrollFactor", &msg);
+                self.users[from].sign(vec![any], TX_FEE, TX_GAS)
+            }
             _ => self.users[from].send(&to, amount),
         }
+    }
+
+    fn pick_order(&mut self) -> Option<ve_market::proto::OrderId> {
+        if self.orders.is_empty() || self.rng.below(5) == 0 {
+            return None;
+        }
+        let i = self.rng.below(self.orders.len() as u64) as usize;
+        Some(self.orders[i].clone())
+    }
+
+    fn pick_bid(&mut self) -> Option<ve_market::proto::BidId> {
+        if self.bids.is_empty() || self.rng.below(5) == 0 {
+            return None;
+        }
+        let i = self.rng.below(self.bids.len() as u64) as usize;
+        Some(self.bids[i].clone())
     }
 
     fn block(&mut self) -> Vec<Vec<u8>> {
@@ -277,6 +388,31 @@ impl Driver {
         for u in self.users.iter_mut() {
             u.sequence = sequence(node, &u.address);
         }
+        use ve_market::proto as mp;
+        let filters = || {
+            Some(mp::Filters {
+                state: "open".into(),
+                ..Default::default()
+            })
+        };
+        let orders: mp::QueryOrdersResponse = market_common::query(
+            node,
+            "/virtengine.market.v1.Query/Orders",
+            &mp::QueryOrdersRequest {
+                filters: filters(),
+                pagination: None,
+            },
+        );
+        self.orders = orders.orders.into_iter().filter_map(|o| o.id).collect();
+        let bids: mp::QueryBidsResponse = market_common::query(
+            node,
+            "/virtengine.market.v1.Query/Bids",
+            &mp::QueryBidsRequest {
+                filters: filters(),
+                pagination: None,
+            },
+        );
+        self.bids = bids.bids.into_iter().filter_map(|b| b.id).collect();
     }
 }
 
@@ -338,6 +474,9 @@ fn check_invariants(node: &TestNode) {
 
 struct Run {
     hashes: Vec<Vec<u8>>,
+    /// Bids and leases in the final state: the marketplace paths were really taken.
+    bids: usize,
+    leases: usize,
     /// Which blocks had at least one successful and one refused transaction.
     successes: usize,
     refusals: usize,
@@ -349,6 +488,8 @@ fn simulate(seed: u64) -> Run {
     let mut node = TestNode::new(&genesis(&d.users)).unwrap();
     let mut run = Run {
         hashes: Vec::new(),
+        bids: 0,
+        leases: 0,
         successes: 0,
         refusals: 0,
     };
@@ -369,6 +510,15 @@ fn simulate(seed: u64) -> Run {
         check_invariants(&node);
         run.hashes.push(node.app().info().1);
     }
+    let state = node.app().export_genesis(0).unwrap().state.unwrap();
+    let keys = state.modules.get("market").cloned().unwrap_or_default();
+    let count = |prefix: &[u8]| {
+        keys.iter()
+            .filter(|(k, _)| hex::decode(k).unwrap().starts_with(prefix))
+            .count()
+    };
+    run.bids = count(b"market/bid/");
+    run.leases = count(b"market/lease/");
     run
 }
 
@@ -377,10 +527,13 @@ fn three_seeds_three_runs_each_give_identical_app_hashes_at_every_height() {
     for seed in [1u64, 42, 0xDEAD_BEEF] {
         let first = simulate(seed);
         assert!(
-            first.successes >= 40 && first.refusals >= 40,
-            "seed {seed}: the mix must exercise both paths ({} ok, {} refused)",
+            first.successes >= 40 && first.refusals >= 40 && first.bids > 0 && first.leases > 0,
+            "seed {seed}: the mix must exercise both paths and the marketplace ({} ok, {} refused, \
+             {} bids, {} leases)",
             first.successes,
-            first.refusals
+            first.refusals,
+            first.bids,
+            first.leases
         );
         for _ in 0..2 {
             assert_eq!(
