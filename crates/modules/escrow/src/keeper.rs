@@ -532,25 +532,9 @@ impl EscrowKeeper for Keeper {
         id: &AccountId,
         payment_id: &str,
     ) -> Result<Payout, AppError> {
-        validate_payment_id(payment_id)?;
-        let mut l = self.load(ctx, id)?;
-        let Some(idx) = l.payments.iter().position(|p| p.id == payment_id) else {
-            return Err(self.missing_payment(ctx, id, payment_id)?);
-        };
-        self.touch(ctx, &mut l, false)?;
-        let paid = if let Some((_, paid)) = l.closed_payouts.iter().find(|(p, _)| p == payment_id) {
-            // The grace window had ended: the close just paid this payment out.
-            *paid
-        } else {
-            let denom = l.account.denom.clone();
-            let p = l
-                .payments
-                .get_mut(idx)
-                .ok_or_else(|| EscrowError::Corrupt("payment index".into()))?;
-            self.payout(ctx, &denom, p)?
-        };
-        self.persist(ctx, &mut l)?;
-        Ok(paid)
+        self.with_settled_payment(ctx, id, payment_id, |k, ctx, denom, p| {
+            k.payout(ctx, denom, p)
+        })
     }
 
     fn payment_close(
@@ -558,6 +542,23 @@ impl EscrowKeeper for Keeper {
         ctx: &mut Context<'_>,
         id: &AccountId,
         payment_id: &str,
+    ) -> Result<Payout, AppError> {
+        self.with_settled_payment(ctx, id, payment_id, |k, ctx, denom, p| {
+            k.close_payment(ctx, denom, p)
+        })
+    }
+}
+
+impl Keeper {
+    /// The error for a payment that is not active: closed, or unknown.
+    /// Settles the account, then applies `act` to the payment — unless settling already
+    /// closed it (its grace window had ended), in which case that close's payout stands.
+    fn with_settled_payment(
+        &self,
+        ctx: &mut Context<'_>,
+        id: &AccountId,
+        payment_id: &str,
+        act: impl FnOnce(&Self, &mut Context<'_>, &str, &mut Payment) -> Result<Payout, AppError>,
     ) -> Result<Payout, AppError> {
         validate_payment_id(payment_id)?;
         let mut l = self.load(ctx, id)?;
@@ -573,15 +574,12 @@ impl EscrowKeeper for Keeper {
                 .payments
                 .get_mut(idx)
                 .ok_or_else(|| EscrowError::Corrupt("payment index".into()))?;
-            self.close_payment(ctx, &denom, p)?
+            act(self, ctx, &denom, p)?
         };
         self.persist(ctx, &mut l)?;
         Ok(paid)
     }
-}
 
-impl Keeper {
-    /// The error for a payment that is not active: closed, or unknown.
     fn missing_payment(
         &self,
         ctx: &mut Context<'_>,
