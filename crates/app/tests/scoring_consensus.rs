@@ -399,3 +399,25 @@ fn users_cannot_send_the_injected_transaction() {
     assert_ne!(r.code, 0);
     assert!(r.log.contains("injected by block proposers"), "{}", r.log);
 }
+
+#[test]
+fn a_result_repeated_in_one_extension_counts_the_validator_once() {
+    let mut net = net();
+    // Two of four validators report; validator 0 repeats its result. Counted twice, that
+    // would be 3/4 of the power and a consensus; counted once it is 1/2: no result.
+    let mut commit = extensions(&net, &[Some(80), Some(80), None, None]);
+    let (h, _) = net.node.next_header();
+    let v0 = &mut commit.votes[0];
+    let mut ext =
+        ve_app::scoring::proto::ScoreVoteExtension::decode(v0.vote_extension.as_ref()).unwrap();
+    ext.scores.push(ext.scores[0].clone());
+    let bytes = ext.encode_to_vec();
+    let sig =
+        net.vals[0]
+            .consensus
+            .sign(&inject::extension_sign_bytes(&bytes, h, 0, TEST_CHAIN_ID));
+    v0.vote_extension = bytes.into();
+    v0.extension_signature = sig.to_bytes().to_vec().into();
+    net.node.execute_block(&[]).unwrap();
+    assert!(propose(&net, &commit).is_empty());
+}

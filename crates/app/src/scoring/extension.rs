@@ -87,7 +87,7 @@ fn request_open(r: &VerificationRequest) -> bool {
 
 /// Checks one enclave result: the request is open and belongs to the account, the score
 /// is in range, and the validator's registered enclave signed exactly these fields.
-fn verify_score(
+pub(crate) fn verify_score(
     ctx: &mut Context<'_>,
     dir: &dyn EnclaveDirectory,
     chain_id: &str,

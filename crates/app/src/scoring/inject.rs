@@ -77,16 +77,15 @@ fn verified_votes(
         if ext.height != ext_height {
             continue;
         }
-        let mut scores = Vec::new();
+        // Each result on its own: one stale result (request closed since, enclave
+        // expired) must not void the others. One result per request per validator (the
+        // first): a repeated request id must not count a validator's power twice.
+        let mut scores: Vec<super::proto::EnclaveScore> = Vec::new();
         for s in ext.scores {
-            let one = ScoreVoteExtension {
-                height: ext_height,
-                scores: vec![s],
-            }
-            .encode_to_vec();
-            // Each result on its own: one stale result must not void the others.
-            if let Ok(mut ok) = extension::verify(ctx, dir, chain_id, ext_height, &address, &one) {
-                scores.append(&mut ok.scores);
+            if !scores.iter().any(|k| k.request_id == s.request_id)
+                && extension::verify_score(ctx, dir, chain_id, ext_height, &address, &s).is_ok()
+            {
+                scores.push(s);
             }
         }
         if !scores.is_empty() {
