@@ -416,6 +416,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_borderline_identity_can_meet_its_fallback_config_without_a_veid_score() {
+        let c = default_configs()
+            .into_iter()
+            .find(|c| c.transaction_type == SensitiveAction::BorderlineFallback as i32)
+            .unwrap_or_default();
+        assert!(c.enabled, "the fallback must ask for a second factor");
+        assert_eq!(c.min_veid_score, 0);
+        assert!(c.single_use);
+        let combos = &c.required_factor_combinations;
+        assert!(satisfied(combos, &[FactorType::Fido2 as i32]));
+        assert!(!satisfied(combos, &[FactorType::Veid as i32]));
+    }
+
+    #[test]
     fn combinations_are_and_inside_or_across() {
         let c = vec![
             combo(&[FactorType::Veid, FactorType::Fido2]),
