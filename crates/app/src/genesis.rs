@@ -43,6 +43,7 @@ pub struct AppGenesis {
     pub audit: ve_audit::AuditGenesis,
     pub cert: ve_cert::CertGenesis,
     pub offering: ve_offering::OfferingGenesis,
+    pub hpc: ve_hpc::HpcGenesis,
     /// The whole state of an exported chain (`virtengine export`). When present, every
     /// module section must be left at its default: the export already holds their state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +86,7 @@ impl AppGenesis {
         self.market.validate().map_err(|e| e.to_string())?;
         self.enclave.validate().map_err(|e| e.to_string())?;
         self.validate_marketplace_catalogue()?;
+        self.hpc.validate().map_err(|e| e.to_string())?;
         for b in &self.bank.balances {
             if !self.auth.accounts.iter().any(|a| a.address == b.address) {
                 return Err(format!(

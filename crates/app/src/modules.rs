@@ -71,6 +71,7 @@ pub(crate) fn router() -> Result<Router, String> {
     add_marketplace_routes(&mut r)?;
     add_enclave_routes(&mut r)?;
     add_catalogue_routes(&mut r)?;
+    add_hpc_routes(&mut r)?;
     Ok(r)
 }
 
@@ -92,6 +93,7 @@ pub(crate) fn init_genesis(store: &mut impl Store, genesis: &AppGenesis) -> Resu
     ve_market::genesis::init_genesis(store, &genesis.market)?;
     ve_enclave_registry::genesis::init_genesis(store, &genesis.enclave)?;
     init_catalogue_genesis(store, genesis)?;
+    ve_hpc::genesis::init_genesis(store, &genesis.hpc)?;
     Ok(())
 }
 
@@ -109,6 +111,7 @@ pub(crate) fn end_block(ctx: &mut Context<'_>) -> Result<(), AppError> {
     ve_encryption::end_block(ctx)?;
     ve_mfa::end_block(ctx)?;
     ve_escrow::end_block(ctx, &escrow_keeper())?;
+    ve_hpc::end_block(ctx, &hpc_keeper())?;
     Ok(())
 }
 
@@ -155,6 +158,9 @@ pub(crate) fn route_query(
         return r;
     }
     if let Some(r) = route_catalogue_query(ctx, path, data) {
+        return r;
+    }
+    if let Some(r) = ve_hpc::query::route(ctx, path, data) {
         return r;
     }
     Err(AppError::new(
@@ -341,7 +347,7 @@ pub(crate) fn identity_gate() -> Arc<dyn ve_identity::IdentityGate> {
 
 /// Module accounts declared by modules beyond auth's genesis list (created on first use so
 /// genesis account numbers do not move). Blocked from user sends like the rest.
-const EXTRA_MODULE_ACCOUNTS: &[&str] = &[ve_take::COMMUNITY_POOL];
+const EXTRA_MODULE_ACCOUNTS: &[&str] = &[ve_take::COMMUNITY_POOL, ve_hpc::MODULE_ACCOUNT];
 
 /// Addresses bank refuses to send to: every module account.
 fn blocked_addresses() -> std::collections::BTreeSet<Address> {
@@ -626,5 +632,36 @@ fn add_enclave_routes(r: &mut Router) -> Result<(), String> {
         authority: authority.clone(),
     })?;
     r.add(ve_enclave_registry::UpdateParamsHandler { authority })?;
+    Ok(())
+}
+
+// --- hpc ------------------------------------------------------------------------------
+
+/// hpc locks job prices in escrow, forwards settled bills through bank (the escrow bank
+/// adapter), gates on identity, MFA and roles (dispute moderators), and pays the
+/// platform share to the community pool.
+pub(crate) fn hpc_keeper() -> ve_hpc::Keeper {
+    ve_hpc::Keeper::new(ve_hpc::Keepers {
+        escrow: Arc::new(escrow_keeper()),
+        bank: Arc::new(EscrowBank),
+        identity: identity_gate(),
+        mfa: mfa_gate(),
+        roles: role_gate(),
+        platform: Address::module(ve_take::COMMUNITY_POOL),
+    })
+}
+
+fn add_hpc_routes(r: &mut Router) -> Result<(), String> {
+    let keeper = hpc_keeper();
+    r.add(ve_hpc::RegisterClusterHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::ClusterHeartbeatHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::UpdateNodeMetadataHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::CreateOfferingHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::SubmitJobHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::ReportJobStatusHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::ReportJobUsageHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::CancelJobHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::FlagDisputeHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::ResolveDisputeHandler { keeper })?;
     Ok(())
 }
