@@ -47,6 +47,9 @@ else
   say "Debian packages present (${APT_PACKAGES[*]})"
 fi
 
+# --- single-node SLURM cluster (controller + compute + slurmdbd accounting) for the HPC tests ---
+bash "$ROOT/scripts/slurm.sh" setup start || die "SLURM setup failed (see above; logs in /var/log/slurm)"
+
 # --- CometBFT ---------------------------------------------------------------------------
 # Check the module version the binary was built from: `cometbft version` is not reliable
 # (v0.38.21 still reports "0.38.19" because upstream did not bump its version constant).
