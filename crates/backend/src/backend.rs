@@ -34,8 +34,12 @@ pub trait Backend: Send + Sync {
     fn status(&self, lease: &LeaseId) -> Result<WorkloadStatus, BackendError>;
 
     /// The last `tail` lines of a service's output (stdout and stderr interleaved).
-    fn logs(&self, lease: &LeaseId, service: &str, tail: usize)
-        -> Result<Vec<String>, BackendError>;
+    fn logs(
+        &self,
+        lease: &LeaseId,
+        service: &str,
+        tail: usize,
+    ) -> Result<Vec<String>, BackendError>;
 
     /// Stops the workload from running without losing it (escrow paused).
     fn suspend(&self, lease: &LeaseId) -> Result<(), BackendError>;
@@ -222,4 +226,3 @@ impl Usage {
         self.cpu_nanoseconds / 1_000_000_000
     }
 }
-

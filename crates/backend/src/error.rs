@@ -8,7 +8,9 @@ pub enum BackendError {
     NotFound(String),
     #[error("invalid workload spec: {0}")]
     InvalidSpec(String),
-    #[error("lease {0} is already provisioned with a different spec: tear it down first to redeploy")]
+    #[error(
+        "lease {0} is already provisioned with a different spec: tear it down first to redeploy"
+    )]
     SpecConflict(String),
     #[error("insufficient capacity: {0}")]
     InsufficientCapacity(String),
@@ -17,7 +19,10 @@ pub enum BackendError {
     #[error("no free host port in {low}-{high}: widen the port range or tear down leases")]
     PortsExhausted { low: u16, high: u16 },
     #[error("{op} is not supported by the {backend} back end")]
-    Unsupported { backend: &'static str, op: &'static str },
+    Unsupported {
+        backend: &'static str,
+        op: &'static str,
+    },
     #[error("cannot {op} lease {lease}: workload is {state}")]
     InvalidState {
         lease: String,

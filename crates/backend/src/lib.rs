@@ -14,9 +14,11 @@ mod backend;
 mod error;
 mod spec;
 
+pub mod process;
+
 pub use backend::{
-    Backend, Endpoint, FailureReason, Inventory, Provisioned, ServiceState, ServiceStatus,
-    Usage, WorkloadState, WorkloadStatus,
+    Backend, Endpoint, FailureReason, Inventory, Provisioned, ServiceState, ServiceStatus, Usage,
+    WorkloadState, WorkloadStatus,
 };
 pub use error::BackendError;
 pub use spec::{LeaseId, PortSpec, Protocol, Resources, ServiceSpec, WorkloadSpec};

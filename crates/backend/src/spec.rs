@@ -134,12 +134,15 @@ impl WorkloadSpec {
         for s in &group.services {
             let mut ports = Vec::with_capacity(s.expose.len());
             for e in &s.expose {
-                let port = u16::try_from(e.port).ok().filter(|p| *p > 0).ok_or_else(|| {
-                    BackendError::InvalidSpec(format!(
-                        "service {}: port {} is not in 1-65535",
-                        s.name, e.port
-                    ))
-                })?;
+                let port = u16::try_from(e.port)
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| {
+                        BackendError::InvalidSpec(format!(
+                            "service {}: port {} is not in 1-65535",
+                            s.name, e.port
+                        ))
+                    })?;
                 let protocol = match e.proto.to_ascii_lowercase().as_str() {
                     "" | "tcp" => Protocol::Tcp,
                     "udp" => Protocol::Udp,
@@ -211,13 +214,23 @@ impl WorkloadSpec {
             if s.resources.cpu_millicores == 0 || s.resources.memory_bytes == 0 {
                 return bad(format!("service {}: cpu and memory must be > 0", s.name));
             }
-            if let Some(e) = s.env.iter().find(|e| !e.contains('=') || e.starts_with('=')) {
-                return bad(format!("service {}: env entry {e:?} is not KEY=VALUE", s.name));
+            if let Some(e) = s
+                .env
+                .iter()
+                .find(|e| !e.contains('=') || e.starts_with('='))
+            {
+                return bad(format!(
+                    "service {}: env entry {e:?} is not KEY=VALUE",
+                    s.name
+                ));
             }
             let mut ports = std::collections::BTreeSet::new();
             for p in &s.ports {
                 if p.port == 0 || !ports.insert((p.port, p.protocol as u8)) {
-                    return bad(format!("service {}: port {} is 0 or repeated", s.name, p.port));
+                    return bad(format!(
+                        "service {}: port {} is 0 or repeated",
+                        s.name, p.port
+                    ));
                 }
             }
         }
@@ -226,9 +239,9 @@ impl WorkloadSpec {
 
     /// Sum of all services' resources.
     pub fn total_resources(&self) -> Resources {
-        self.services
-            .iter()
-            .fold(Resources::default(), |acc, s| acc.saturating_add(s.resources))
+        self.services.iter().fold(Resources::default(), |acc, s| {
+            acc.saturating_add(s.resources)
+        })
     }
 
     /// SHA-256 of the canonical JSON: provisioning the same lease with the same hash is a
