@@ -181,6 +181,7 @@ impl Keeper {
             dispute_id: 0,
             payouts: Vec::new(),
             refund: refund.to_string(),
+            contributors: self.contributors(ctx, job, &params)?,
         };
         if billed == 0 {
             acct.status = SettlementStatus::Settled as i32;
@@ -214,8 +215,42 @@ impl Keeper {
         Ok(())
     }
 
+    /// The nodes of the job's clusters that are active now, weighted by CPU cores (at
+    /// least 1): they share the node pool when the bill settles.
+    fn contributors(
+        &self,
+        ctx: &mut Context<'_>,
+        job: &Job,
+        params: &crate::HpcParams,
+    ) -> Result<Vec<RewardRecipient>, AppError> {
+        let mut clusters = match state::decision(ctx, job.decision_id)? {
+            Some(d) => d.selected_cluster_ids,
+            None => Vec::new(),
+        };
+        if clusters.is_empty() {
+            clusters.push(job.cluster_id);
+        }
+        let limit = usize::try_from(params.max_nodes_per_cluster).unwrap_or(256);
+        let mut out = Vec::new();
+        for c in clusters {
+            for n in state::nodes(ctx, c, limit)? {
+                if n.state != NodeState::Active as i32 {
+                    continue;
+                }
+                out.push(RewardRecipient {
+                    address: n.operator.clone(),
+                    amount: String::new(),
+                    recipient_type: RecipientType::Node as i32,
+                    node_id: n.node_id.clone(),
+                    contribution_weight: n.capacity.as_ref().map_or(1, |c| c.cpu_cores.max(1)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Pays a bill out: platform, node pool (the selected clusters' active nodes, by CPU
-    /// cores), provider; a dispute's reduction goes back to the tenant.
+    /// cores, as recorded when the job ended), provider; a dispute's reduction goes back to the tenant.
     pub fn settle(&self, ctx: &mut Context<'_>, acct: &mut JobAccounting) -> Result<(), AppError> {
         let params = state::params(ctx)?;
         let locked = amount(&acct.billed, "billed")?;
@@ -230,29 +265,10 @@ impl Keeper {
         self.keepers
             .escrow
             .account_close(ctx, &billed_account(acct.job_id)?)?;
-        let clusters = match state::job(ctx, acct.job_id)? {
-            Some(j) if j.decision_id != 0 => state::decision(ctx, j.decision_id)?
-                .map(|d| d.selected_cluster_ids)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let clusters = if clusters.is_empty() {
-            vec![acct.cluster_id]
-        } else {
-            clusters
-        };
-        let limit = usize::try_from(params.max_nodes_per_cluster).unwrap_or(256);
-        let mut nodes = Vec::new();
-        for c in clusters {
-            nodes.extend(
-                state::nodes(ctx, c, limit)?
-                    .into_iter()
-                    .filter(|n| n.state == NodeState::Active as i32),
-            );
-        }
-        let weights: Vec<u64> = nodes
+        let weights: Vec<u64> = acct
+            .contributors
             .iter()
-            .map(|n| n.capacity.as_ref().map_or(1, |c| c.cpu_cores.max(1)))
+            .map(|n| n.contribution_weight)
             .collect();
         let split = billing::split(
             pay,
@@ -275,8 +291,8 @@ impl Keeper {
         let platform = self.keepers.platform;
         self.send(ctx, &platform, &denom, split.platform)?;
         record(&platform, split.platform, RecipientType::Platform, "", 0);
-        for ((n, amount), w) in nodes.iter().zip(&split.nodes).zip(&weights) {
-            let op = parse_addr(&n.operator)?;
+        for ((n, amount), w) in acct.contributors.iter().zip(&split.nodes).zip(&weights) {
+            let op = parse_addr(&n.address)?;
             self.send(ctx, &op, &denom, *amount)?;
             record(&op, *amount, RecipientType::Node, &n.node_id, *w);
         }
