@@ -49,6 +49,7 @@ fi
 
 # --- single-node SLURM cluster (controller + compute + slurmdbd accounting) for the HPC tests ---
 bash "$ROOT/scripts/slurm.sh" setup start || die "SLURM setup failed (see above; logs in /var/log/slurm)"
+bash "$ROOT/scripts/build-images.sh" || die "building the process back end's local images failed (crates/backend, docs/backend.md)"
 
 # --- CometBFT ---------------------------------------------------------------------------
 # Check the module version the binary was built from: `cometbft version` is not reliable

@@ -226,3 +226,38 @@ impl Usage {
         self.cpu_nanoseconds / 1_000_000_000
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workload_state_is_the_worst_service_state() {
+        use ServiceState as S;
+        let agg = |s: &[S]| WorkloadState::aggregate(s.iter());
+        assert_eq!(agg(&[S::Running, S::Running]), WorkloadState::Running);
+        assert_eq!(agg(&[S::Running, S::Completed]), WorkloadState::Running);
+        assert_eq!(agg(&[S::Completed, S::Completed]), WorkloadState::Completed);
+        assert_eq!(agg(&[S::Suspended, S::Running]), WorkloadState::Suspended);
+        assert_eq!(
+            agg(&[
+                S::Running,
+                S::Failed(FailureReason::OutOfMemory),
+                S::Suspended
+            ]),
+            WorkloadState::Failed
+        );
+        assert_eq!(agg(&[S::Pending, S::Running]), WorkloadState::Pending);
+    }
+
+    #[test]
+    fn usage_serialises_for_records_and_floors_cpu_seconds() {
+        let u = Usage {
+            cpu_nanoseconds: 2_999_999_999,
+            ..Usage::default()
+        };
+        assert_eq!(u.cpu_seconds(), 2);
+        let back: Usage = serde_json::from_str(&serde_json::to_string(&u).unwrap()).unwrap();
+        assert_eq!(back, u);
+    }
+}

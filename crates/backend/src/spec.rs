@@ -252,3 +252,79 @@ impl WorkloadSpec {
         hex::encode(Sha256::digest(json))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> ve_sdl::ManifestGroup {
+        ve_sdl::ManifestGroup {
+            name: "dc1".into(),
+            services: vec![ve_sdl::ManifestService {
+                name: "web".into(),
+                image: "busybox:1.35".into(),
+                command: vec![],
+                args: vec![],
+                env: vec!["A=1".into()],
+                count: 2,
+                cpu_millicores: 500,
+                memory_bytes: 1 << 26,
+                storage_bytes: 1 << 30,
+                gpu_count: 0,
+                gpu_model: String::new(),
+                expose: vec![ve_sdl::ManifestExpose {
+                    port: 80,
+                    external_port: 0,
+                    proto: "TCP".into(),
+                    global: true,
+                    services: vec![],
+                    ip: String::new(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn manifest_group_becomes_one_service_per_replica() {
+        let spec = WorkloadSpec::from_manifest_group(&group()).unwrap();
+        let names: Vec<_> = spec.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["web", "web-2"]);
+        assert_eq!(spec.services[1].ports[0].protocol, Protocol::Tcp);
+        assert_eq!(spec.total_resources().cpu_millicores, 1000);
+    }
+
+    #[test]
+    fn bad_ports_and_protocols_are_invalid_specs() {
+        let mut g = group();
+        g.services[0].expose[0].port = 70000;
+        assert!(matches!(
+            WorkloadSpec::from_manifest_group(&g),
+            Err(BackendError::InvalidSpec(_))
+        ));
+        let mut g = group();
+        g.services[0].expose[0].proto = "sctp".into();
+        assert!(WorkloadSpec::from_manifest_group(&g).is_err());
+        let mut g = group();
+        g.services[0].env = vec!["NOEQUALS".into()];
+        assert!(WorkloadSpec::from_manifest_group(&g).is_err());
+    }
+
+    #[test]
+    fn spec_hash_changes_with_any_field() {
+        let a = WorkloadSpec::from_manifest_group(&group()).unwrap();
+        let mut b = a.clone();
+        b.services[0].env.push("B=2".into());
+        assert_eq!(a.hash(), a.clone().hash());
+        assert_ne!(a.hash(), b.hash());
+    }
+
+    #[test]
+    fn lease_ids_must_be_printable_and_keys_are_path_safe() {
+        assert!(LeaseId::new("").is_err());
+        assert!(LeaseId::new("a b").is_err());
+        assert!(LeaseId::new("x".repeat(257)).is_err());
+        let key = LeaseId::new("owner/1/1/1/provider").unwrap().key();
+        assert_eq!(key.len(), 16);
+        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}

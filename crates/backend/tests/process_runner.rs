@@ -409,10 +409,18 @@ fn restarted_runner_adopts_the_running_workload_and_cleans_unrecorded_cgroups() 
     )
     .unwrap();
 
+    // A lease dir without a record (a crash before the record was written).
+    let half = fx.state.path().join("leases/0123456789abcdef");
+    std::fs::create_dir_all(half.join("web/rootfs")).unwrap();
+
     fx.restart();
     let report = fx.runner().reconcile_report().clone();
     assert_eq!(report.adopted, vec![l.clone()]);
-    assert_eq!(report.cleaned, vec![stray_key.to_string()]);
+    assert_eq!(
+        report.cleaned,
+        vec!["0123456789abcdef".to_string(), stray_key.to_string()]
+    );
+    assert!(!half.exists());
     assert!(
         stray.wait().unwrap().code().is_none(),
         "the stray process was killed"
@@ -502,4 +510,48 @@ fn teardown_leaves_no_process_cgroup_or_directory() {
     assert!(!fx.state.path().join("second/leases").join(l.key()).exists());
     assert!(!fx.lease_dir(&l).exists());
     assert_eq!(runner.inventory().unwrap().workloads, 0);
+}
+
+#[test]
+fn unknown_image_or_too_big_a_workload_is_refused_and_leaves_nothing() {
+    let fx = Fixture::new("refuse", 7);
+    let l = lease(8);
+    let mut spec = web();
+    spec.services[0].image = "registry.example/nginx:1.25".into();
+    let err = fx.runner().provision(&l, &spec).unwrap_err();
+    assert!(matches!(err, BackendError::ImageNotFound { .. }), "{err}");
+
+    let mut spec = web();
+    spec.services[0].resources.memory_bytes = 2048 * MIB; // capacity is 1024 MiB
+    let err = fx.runner().provision(&l, &spec).unwrap_err();
+    assert!(
+        matches!(err, BackendError::InsufficientCapacity(_)),
+        "{err}"
+    );
+    assert!(!err.is_transient());
+
+    let mut spec = web();
+    spec.services[0].command = vec!["/no/such/binary".into()];
+    fx.runner().provision(&l, &spec).unwrap();
+    let st = wait_until(
+        "the missing binary to fail",
+        Duration::from_secs(10),
+        || {
+            fx.runner()
+                .status(&l)
+                .ok()
+                .filter(|s| s.state == WorkloadState::Failed)
+        },
+    );
+    assert_eq!(
+        st.services[0].state,
+        ServiceState::Failed(FailureReason::ExitCode(127))
+    );
+    fx.runner().teardown(&l).unwrap();
+
+    assert!(fx.runner().list().unwrap().is_empty());
+    assert!(!fx.lease_dir(&l).exists());
+    for dir in fx.lease_cgroups(&l) {
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
 }
