@@ -16,6 +16,7 @@ pub use base::*;
 
 use ve_hpc::proto as hp;
 use ve_mfa::proto::SensitiveTxType;
+use ve_mfa::testing::SoftAuthenticator;
 use ve_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use ve_types::Address;
 
@@ -55,6 +56,7 @@ pub const SETTLEMENT_DELAY: i64 = 86_400;
 
 pub struct Hpc {
     pub c: Chain,
+    pub auth: SoftAuthenticator,
     pub cluster: u64,
     pub offering: u64,
 }
@@ -103,12 +105,17 @@ pub fn cluster_msg(c: &Chain, name: &str, nodes: u32, region: &str) -> hp::MsgRe
     }
 }
 
-/// Tier standard and a VEID+FIDO2 session for cluster registration; returns the session.
-pub fn cluster_session(c: &mut Chain) -> String {
+/// Enrolls the provider's FIDO2 authenticator (kept: its signature counter grows).
+pub fn provider_authenticator(c: &mut Chain) -> SoftAuthenticator {
     let mut auth = authenticator(&[PROVIDER as u8; 4]);
     c.enroll_fido2(PROVIDER, &mut auth, ve_mfa::testing::Format::None)
         .ok();
-    c.veid_fido2_session(PROVIDER, &mut auth, SensitiveTxType::HpcClusterRegistration)
+    auth
+}
+
+/// A VEID+FIDO2 session for cluster registration; returns the session id.
+pub fn cluster_session(c: &mut Chain, auth: &mut SoftAuthenticator) -> String {
+    c.veid_fido2_session(PROVIDER, auth, SensitiveTxType::HpcClusterRegistration)
 }
 
 pub fn node_msg(
@@ -184,7 +191,8 @@ pub fn hpc_with(min_tier: u32, edit: impl FnOnce(&mut ve_app::AppGenesis)) -> Hp
     });
     c.set_score(PROVIDER, 80);
     c.set_score(TENANT, 80);
-    let s = cluster_session(&mut c);
+    let mut auth = provider_authenticator(&mut c);
+    let s = cluster_session(&mut c, &mut auth);
     let m = cluster_msg(&c, "alpha", 4, "eu-west");
     let r = c.send(PROVIDER, vec![any(&m)], &[s]);
     r.ok();
@@ -198,6 +206,7 @@ pub fn hpc_with(min_tier: u32, edit: impl FnOnce(&mut ve_app::AppGenesis)) -> Hp
     let offering = r.response::<hp::MsgCreateOfferingResponse>(2).offering_id;
     Hpc {
         c,
+        auth,
         cluster,
         offering,
     }
