@@ -409,6 +409,11 @@ fn add_escrow_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_escrow::WithdrawPaymentHandler {
         keeper: escrow_keeper(),
     })?;
+    r.add(ve_escrow::DepositFromGrantHandler {
+        keeper: escrow_keeper(),
+    })?;
+    r.add(ve_escrow::GrantDepositHandler)?;
+    r.add(ve_escrow::RevokeDepositGrantHandler)?;
     Ok(())
 }
 

@@ -70,6 +70,7 @@ fn chain_with(
             deposits: vec![GenesisDeposit {
                 depositor: tenant,
                 amount: funds,
+                grantee: None,
             }],
             settled_at: 0,
         });
@@ -385,6 +386,7 @@ fn genesis_escrow_must_be_backed_by_the_module_account() {
         deposits: vec![GenesisDeposit {
             depositor: owner,
             amount: 10,
+            grantee: None,
         }],
         settled_at: 0,
     });

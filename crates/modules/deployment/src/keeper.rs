@@ -55,6 +55,8 @@ pub struct NewDeployment {
     pub hash: Vec<u8>,
     /// Taken from the owner's balance into the escrow account `deployment/<owner>/<dseq>`.
     pub deposit: Coin,
+    /// If set, only this provider may bid on the groups' orders (an offering's provider).
+    pub provider: Option<Address>,
 }
 
 /// The narrow entry point the `offering` module uses to create a deployment for a tenant
@@ -221,6 +223,7 @@ impl Keeper {
                 state: proto::GroupState::Open as i32,
                 spec: Some(spec.clone()),
                 created_at: height,
+                provider: req.provider.map(|p| p.to_string()).unwrap_or_default(),
             };
             state::set_group(ctx, &g)?;
             self.keepers.market.group_opened(ctx, &g)?;

@@ -32,6 +32,7 @@ fn new_deployment(msg: &MsgCreateDeployment) -> Result<NewDeployment, AppError> 
         groups: msg.groups.clone(),
         hash: msg.hash.clone(),
         deposit,
+        provider: None,
     })
 }
 

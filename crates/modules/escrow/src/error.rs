@@ -53,6 +53,26 @@ pub enum EscrowError {
     InvalidRequest(String),
     #[error("invalid payment id {0:?}: {1}")]
     InvalidPaymentId(String, String),
+    #[error("invalid deposit grant: {0}")]
+    InvalidGrant(String),
+    #[error("no deposit grant from {granter} to {grantee}: the granter must first run `tx escrow grant {grantee} <limit>`")]
+    GrantNotFound { granter: String, grantee: String },
+    #[error("the deposit grant from {granter} to {grantee} expired at unix time {expiration}: ask the granter for a new grant")]
+    GrantExpired {
+        granter: String,
+        grantee: String,
+        expiration: i64,
+    },
+    #[error("deposit of {want} exceeds what the grant from {granter} has left ({left})")]
+    GrantExceeded {
+        granter: String,
+        want: String,
+        left: String,
+    },
+    #[error(
+        "the deposit grant does not cover escrow account {account} (it funds scopes {scopes})"
+    )]
+    GrantScope { account: String, scopes: String },
 }
 
 impl ErrorCode for EscrowError {
@@ -81,6 +101,11 @@ impl ErrorCode for EscrowError {
             Self::Corrupt(_) => 19,
             Self::InvalidRequest(_) => 20,
             Self::InvalidPaymentId(..) => 21,
+            Self::InvalidGrant(_) => 22,
+            Self::GrantNotFound { .. } => 23,
+            Self::GrantExpired { .. } => 24,
+            Self::GrantExceeded { .. } => 25,
+            Self::GrantScope { .. } => 26,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! (tear down). Overdraft and grace-end events may come from a transaction or from
 //! end-block (block events).
 
+use crate::grant::Grant;
 use crate::types::{Account, AccountId, Payment};
 use ve_module::Event;
 use ve_types::Address;
@@ -17,6 +18,10 @@ pub const OVERDRAWN: &str = "escrow_overdrawn";
 pub const RESUMED: &str = "escrow_resumed";
 pub const ACCOUNT_CLOSED: &str = "escrow_account_closed";
 pub const REFUND: &str = "escrow_refund";
+pub const GRANT_CREATED: &str = "escrow_grant_created";
+pub const GRANT_REVOKED: &str = "escrow_grant_revoked";
+pub const GRANT_USED: &str = "escrow_grant_used";
+pub const GRANT_RESTORED: &str = "escrow_grant_restored";
 
 fn amount(v: u128, denom: &str) -> String {
     format!("{v}{denom}")
@@ -94,4 +99,39 @@ pub fn refund(id: &AccountId, depositor: &Address, value: u128, denom: &str) -> 
         .attr("account", id)
         .attr("depositor", depositor)
         .attr("amount", amount(value, denom))
+}
+
+pub fn grant_created(g: &Grant) -> Event {
+    Event::new(GRANT_CREATED)
+        .attr("granter", g.granter)
+        .attr("grantee", g.grantee)
+        .attr("spend_limit", &g.spend_limit)
+        .attr("expiration", g.expiration)
+        .attr("scopes", g.scopes.join(","))
+}
+
+pub fn grant_revoked(granter: &Address, grantee: &Address) -> Event {
+    Event::new(GRANT_REVOKED)
+        .attr("granter", granter)
+        .attr("grantee", grantee)
+}
+
+/// A grant-funded deposit: `amount` left the granter's balance for `account`.
+pub fn grant_used(g: &Grant, id: &AccountId, value: u128) -> Event {
+    Event::new(GRANT_USED)
+        .attr("granter", g.granter)
+        .attr("grantee", g.grantee)
+        .attr("account", id)
+        .attr("amount", amount(value, &g.spend_limit.denom))
+        .attr("spend_limit", &g.spend_limit)
+}
+
+/// A refund of grant-funded deposits raised the grant's spend limit again.
+pub fn grant_restored(g: &Grant, id: &AccountId, value: u128) -> Event {
+    Event::new(GRANT_RESTORED)
+        .attr("granter", g.granter)
+        .attr("grantee", g.grantee)
+        .attr("account", id)
+        .attr("amount", amount(value, &g.spend_limit.denom))
+        .attr("spend_limit", &g.spend_limit)
 }

@@ -16,6 +16,8 @@ pub struct EscrowGenesis {
     pub params: EscrowParams,
     pub accounts: Vec<GenesisAccount>,
     pub payments: Vec<GenesisPayment>,
+    /// Deposit grants (`granter` lets `grantee` fund escrow accounts).
+    pub grants: Vec<crate::grant::Grant>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -38,6 +40,9 @@ pub struct GenesisDeposit {
     pub depositor: Address,
     #[serde(with = "amount_string")]
     pub amount: u128,
+    /// Set for funds drawn from `depositor`'s deposit grant to this grantee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grantee: Option<Address>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -78,15 +83,20 @@ impl EscrowGenesis {
             ve_types::validate_denom(&g.denom).map_err(|e| bad(format!("{id}: {e}")))?;
             let mut deposits: Vec<Deposit> = Vec::with_capacity(g.deposits.len());
             for d in &g.deposits {
-                if d.amount == 0 || deposits.iter().any(|x| x.depositor == d.depositor) {
+                if d.amount == 0
+                    || deposits
+                        .iter()
+                        .any(|x| x.depositor == d.depositor && x.grantee == d.grantee)
+                {
                     return Err(bad(format!(
-                        "{id}: deposits must be positive, one entry per depositor"
+                        "{id}: deposits must be positive, one entry per depositor and source"
                     )));
                 }
                 deposits.push(Deposit {
                     depositor: d.depositor,
                     height: g.settled_at,
                     balance: d.amount,
+                    grantee: d.grantee,
                 });
             }
             let account = Account {
@@ -142,7 +152,22 @@ impl EscrowGenesis {
     }
 
     pub fn validate(&self) -> Result<(), EscrowError> {
-        self.build().map(|_| ())
+        self.build()?;
+        self.check_grants()
+    }
+
+    fn check_grants(&self) -> Result<(), EscrowError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for g in &self.grants {
+            g.validate().map_err(|e| bad(e.to_string()))?;
+            if !seen.insert((g.granter, g.grantee)) {
+                return Err(bad(format!(
+                    "duplicate grant {} -> {}",
+                    g.granter, g.grantee
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Coins the escrow module account must hold: per denom, deposits plus accrued balances.
@@ -166,7 +191,11 @@ impl EscrowGenesis {
 
 pub fn init_genesis(store: &mut impl Store, genesis: &EscrowGenesis) -> Result<(), AppError> {
     let built = genesis.build()?;
+    genesis.check_grants()?;
     state::set_params(store, &genesis.params)?;
+    for g in &genesis.grants {
+        state::set_grant(store, g)?;
+    }
     for (mut a, ps) in built {
         a.wake_at = settle::wake_height(&a, &ps)?;
         state::set_account(store, &a)?;

@@ -75,6 +75,26 @@ impl CloseReason {
     }
 }
 
+/// Where a deposit's coins come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Funding {
+    /// The depositor's own balance; refunds go back to it.
+    Balance(Address),
+    /// The granter's balance, through its deposit grant to `grantee` (who signs the
+    /// deposit); refunds go to the granter and restore the grant.
+    Grant { granter: Address, grantee: Address },
+}
+
+impl Funding {
+    /// The deposit entry it feeds: whose money it is, and the grant tag.
+    pub fn entry(&self) -> (Address, Option<Address>) {
+        match *self {
+            Self::Balance(a) => (a, None),
+            Self::Grant { granter, grantee } => (granter, Some(grantee)),
+        }
+    }
+}
+
 /// A payout: what the payee received and what went to the community pool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Payout {
@@ -84,7 +104,17 @@ pub struct Payout {
 
 /// The operations deployment and market use. Every call settles the account first.
 pub trait EscrowKeeper {
-    /// Opens an account funded by `depositor` (the owner, or a sponsor).
+    /// Opens an account funded from `funding` (the owner's or a sponsor's balance, or a
+    /// deposit grant).
+    fn account_create_funded(
+        &self,
+        ctx: &mut Context<'_>,
+        id: &AccountId,
+        owner: &Address,
+        funding: &Funding,
+        deposit: &Coin,
+    ) -> Result<(), AppError>;
+    /// Opens an account funded from `depositor`'s balance.
     fn account_create(
         &self,
         ctx: &mut Context<'_>,
@@ -92,15 +122,27 @@ pub trait EscrowKeeper {
         owner: &Address,
         depositor: &Address,
         deposit: &Coin,
-    ) -> Result<(), AppError>;
-    /// Adds funds; resumes an overdrawn account whose debt the funds cover.
+    ) -> Result<(), AppError> {
+        self.account_create_funded(ctx, id, owner, &Funding::Balance(*depositor), deposit)
+    }
+    /// Adds funds from `funding`; resumes an overdrawn account whose debt they cover.
+    fn account_deposit_funded(
+        &self,
+        ctx: &mut Context<'_>,
+        id: &AccountId,
+        funding: &Funding,
+        amount: &Coin,
+    ) -> Result<AccountState, AppError>;
+    /// Adds funds from `depositor`'s balance.
     fn account_deposit(
         &self,
         ctx: &mut Context<'_>,
         id: &AccountId,
         depositor: &Address,
         amount: &Coin,
-    ) -> Result<AccountState, AppError>;
+    ) -> Result<AccountState, AppError> {
+        self.account_deposit_funded(ctx, id, &Funding::Balance(*depositor), amount)
+    }
     /// Settles and returns the account (overdraft and grace expiry take effect).
     fn account_settle(&self, ctx: &mut Context<'_>, id: &AccountId) -> Result<Account, AppError>;
     /// Closes: pays out every payment, refunds the remaining deposits to their depositors.
@@ -224,6 +266,62 @@ impl Keeper {
         Ok(())
     }
 
+    /// Moves `coin` from the funding source into the escrow module account; a grant is
+    /// checked (expiry, scope, spend limit) and drawn down first.
+    fn take_funds(
+        &self,
+        ctx: &mut Context<'_>,
+        id: &AccountId,
+        funding: &Funding,
+        coin: &Coin,
+    ) -> Result<(), AppError> {
+        let from = match *funding {
+            Funding::Balance(a) => a,
+            Funding::Grant { granter, grantee } => {
+                let mut g = state::grant(ctx, &granter, &grantee)?.ok_or_else(|| {
+                    EscrowError::GrantNotFound {
+                        granter: granter.to_string(),
+                        grantee: grantee.to_string(),
+                    }
+                })?;
+                g.draw(id, coin, ctx.block().time_unix)?;
+                state::set_grant(ctx, &g)?;
+                ctx.emit(events::grant_used(&g, id, coin.amount));
+                granter
+            }
+        };
+        self.bank.send(ctx, &from, &module_address(), coin)
+    }
+
+    /// Refunds one deposit entry to its depositor; a grant-funded entry also restores the
+    /// grant's spend limit if the grant still exists.
+    fn refund(
+        &self,
+        ctx: &mut Context<'_>,
+        id: &AccountId,
+        denom: &str,
+        d: &crate::types::Deposit,
+    ) -> Result<(), AppError> {
+        if d.balance == 0 {
+            return Ok(());
+        }
+        self.bank.send(
+            ctx,
+            &module_address(),
+            &d.depositor,
+            &Coin::new(denom, d.balance),
+        )?;
+        ctx.emit(events::refund(id, &d.depositor, d.balance, denom));
+        if let Some(grantee) = d.grantee {
+            if let Some(mut g) = state::grant(ctx, &d.depositor, &grantee)? {
+                g.restore(denom, d.balance)?;
+                state::set_grant(ctx, &g)?;
+                ctx.emit(events::grant_restored(&g, id, d.balance));
+            }
+        }
+        Ok(())
+    }
+
     /// Pays out a payment's accrued balance: fee to the community pool, rest to the payee.
     fn payout(
         &self,
@@ -289,18 +387,8 @@ impl Keeper {
                 l.closed_payouts.push((p.id.clone(), paid));
             }
         }
-        let escrow = module_address();
         for d in std::mem::take(&mut l.account.deposits) {
-            if d.balance > 0 {
-                self.bank
-                    .send(ctx, &escrow, &d.depositor, &Coin::new(&denom, d.balance))?;
-                ctx.emit(events::refund(
-                    &l.account.id,
-                    &d.depositor,
-                    d.balance,
-                    &denom,
-                ));
-            }
+            self.refund(ctx, &l.account.id, &denom, &d)?;
         }
         l.account.state = AccountState::Closed;
         l.account.closed_at = ctx.block().height;
@@ -342,12 +430,12 @@ impl Keeper {
 }
 
 impl EscrowKeeper for Keeper {
-    fn account_create(
+    fn account_create_funded(
         &self,
         ctx: &mut Context<'_>,
         id: &AccountId,
         owner: &Address,
-        depositor: &Address,
+        funding: &Funding,
         deposit: &Coin,
     ) -> Result<(), AppError> {
         id.validate()?;
@@ -356,7 +444,8 @@ impl EscrowKeeper for Keeper {
             return Err(EscrowError::AccountExists(id.to_string()).into());
         }
         let height = ctx.block().height;
-        self.bank.send(ctx, depositor, &module_address(), deposit)?;
+        self.take_funds(ctx, id, funding, deposit)?;
+        let (depositor, grantee) = funding.entry();
         let mut account = Account {
             id: id.clone(),
             owner: *owner,
@@ -371,26 +460,33 @@ impl EscrowKeeper for Keeper {
             wake_at: 0,
             closed_at: 0,
         };
-        settle::add_deposit(&mut account, depositor, deposit.amount, height)?;
+        settle::add_deposit(
+            &mut account,
+            &depositor,
+            grantee.as_ref(),
+            deposit.amount,
+            height,
+        )?;
         state::set_account(ctx, &account)?;
         state::index_owner(ctx, &account)?;
         ctx.emit(events::account_created(&account));
         ctx.emit(events::deposit(
             &account,
-            depositor,
+            &depositor,
             deposit.amount,
             account.balance()?,
         ));
         Ok(())
     }
 
-    fn account_deposit(
+    fn account_deposit_funded(
         &self,
         ctx: &mut Context<'_>,
         id: &AccountId,
-        depositor: &Address,
+        funding: &Funding,
         amount: &Coin,
     ) -> Result<AccountState, AppError> {
+        let (depositor, grantee) = funding.entry();
         positive(amount)?;
         let mut l = self.load(ctx, id)?;
         if l.account.state == AccountState::Closed {
@@ -410,13 +506,19 @@ impl EscrowKeeper for Keeper {
             // performs the close; this transaction fails and moves nothing).
             return Err(EscrowError::AccountClosed(id.to_string()).into());
         }
-        let known = l.account.deposits.iter().any(|d| d.depositor == *depositor);
-        if *depositor != l.account.owner && !known {
+        let owner = l.account.owner;
+        let is_owner_entry = |d: &Address, g: &Option<Address>| *d == owner && g.is_none();
+        let known = l
+            .account
+            .deposits
+            .iter()
+            .any(|d| d.depositor == depositor && d.grantee == grantee);
+        if !is_owner_entry(&depositor, &grantee) && !known {
             let sponsors = l
                 .account
                 .deposits
                 .iter()
-                .filter(|d| d.depositor != l.account.owner)
+                .filter(|d| !is_owner_entry(&d.depositor, &d.grantee))
                 .count();
             let max = l.params.max_sponsors_per_account;
             if sponsors >= usize::try_from(max).unwrap_or(usize::MAX) {
@@ -428,11 +530,17 @@ impl EscrowKeeper for Keeper {
             }
         }
         let height = ctx.block().height;
-        self.bank.send(ctx, depositor, &module_address(), amount)?;
-        settle::add_deposit(&mut l.account, depositor, amount.amount, height)?;
+        self.take_funds(ctx, id, funding, amount)?;
+        settle::add_deposit(
+            &mut l.account,
+            &depositor,
+            grantee.as_ref(),
+            amount.amount,
+            height,
+        )?;
         ctx.emit(events::deposit(
             &l.account,
-            depositor,
+            &depositor,
             amount.amount,
             l.account.balance()?,
         ));

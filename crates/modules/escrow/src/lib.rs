@@ -15,12 +15,14 @@
 //!
 //! Accounts and payments are created and closed by the modules that own them (deployment,
 //! market) through [`EscrowKeeper`]; users only send [`proto::MsgDeposit`] and
-//! [`proto::MsgWithdrawPayment`]. `docs/escrow.md` gives the rules and numbers.
+//! [`proto::MsgWithdrawPayment`], and manage deposit grants ([`grant`]) with
+//! [`proto::MsgGrantDeposit`] / [`proto::MsgRevokeDepositGrant`]. `docs/escrow.md` gives the rules and numbers.
 
 pub mod component;
 mod error;
 pub mod events;
 pub mod genesis;
+pub mod grant;
 pub mod keeper;
 pub mod msg_server;
 pub mod params;
@@ -33,8 +35,12 @@ pub mod types;
 pub use component::end_block;
 pub use error::EscrowError;
 pub use genesis::EscrowGenesis;
-pub use keeper::{BankKeeper, EscrowHooks, EscrowKeeper, Keeper, NoHooks, TakeKeeper};
-pub use msg_server::{DepositHandler, WithdrawPaymentHandler};
+pub use grant::Grant;
+pub use keeper::{BankKeeper, EscrowHooks, EscrowKeeper, Funding, Keeper, NoHooks, TakeKeeper};
+pub use msg_server::{
+    DepositFromGrantHandler, DepositHandler, GrantDepositHandler, RevokeDepositGrantHandler,
+    WithdrawPaymentHandler,
+};
 pub use params::EscrowParams;
 pub use types::{Account, AccountId, AccountState, Deposit, Payment, PaymentState};
 

@@ -1,11 +1,14 @@
 //! One handler per message: stateless checks, then stateful checks, then effects.
 
-use crate::keeper::{EscrowKeeper, Keeper};
+use crate::grant::{normalize_scopes, Grant};
+use crate::keeper::{EscrowKeeper, Funding, Keeper};
 use crate::proto::{
-    MsgDeposit, MsgDepositResponse, MsgWithdrawPayment, MsgWithdrawPaymentResponse,
+    MsgDeposit, MsgDepositFromGrant, MsgDepositResponse, MsgGrantDeposit, MsgGrantDepositResponse,
+    MsgRevokeDepositGrant, MsgRevokeDepositGrantResponse, MsgWithdrawPayment,
+    MsgWithdrawPaymentResponse,
 };
 use crate::types::{validate_payment_id, AccountId, AccountState};
-use crate::{state, EscrowError};
+use crate::{events, state, EscrowError};
 use prost::Message;
 use ve_module::{Context, Event, MsgHandler};
 use ve_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
@@ -73,17 +76,80 @@ impl MsgHandler for DepositHandler {
         let signer = parse_addr(&msg.signer)?;
         let id = AccountId::from_proto(msg.account_id.as_ref())?;
         let amount = parse_coin(msg.amount.as_ref())?;
-        let st = self.keeper.account_deposit(ctx, &id, &signer, &amount)?;
+        let st =
+            self.keeper
+                .account_deposit_funded(ctx, &id, &Funding::Balance(signer), &amount)?;
         ctx.emit(message_event(&signer));
-        let state = match st {
-            AccountState::Open => crate::proto::AccountState::Open,
-            AccountState::Overdrawn => crate::proto::AccountState::Overdrawn,
-            AccountState::Closed => crate::proto::AccountState::Closed,
-        };
-        Ok(MsgDepositResponse {
-            state: state as i32,
-        }
-        .encode_to_vec())
+        Ok(deposit_response(st))
+    }
+}
+
+fn deposit_response(st: AccountState) -> Vec<u8> {
+    let state = match st {
+        AccountState::Open => crate::proto::AccountState::Open,
+        AccountState::Overdrawn => crate::proto::AccountState::Overdrawn,
+        AccountState::Closed => crate::proto::AccountState::Closed,
+    };
+    MsgDepositResponse {
+        state: state as i32,
+    }
+    .encode_to_vec()
+}
+
+/// The grant a `MsgDepositFromGrant` draws on: the granter's grant to the signer.
+fn grant_funding(msg: &MsgDepositFromGrant) -> Result<Funding, AppError> {
+    let grantee = parse_addr(&msg.signer)?;
+    let granter = parse_addr(&msg.granter)?;
+    if granter == grantee {
+        return Err(EscrowError::InvalidGrant(
+            "granter equals signer: deposit from your balance with MsgDeposit".into(),
+        )
+        .into());
+    }
+    Ok(Funding::Grant { granter, grantee })
+}
+
+/// `/virtengine.escrow.v1.MsgDepositFromGrant`: the grantee funds an account from the
+/// granter's balance through the granter's deposit grant (expiry, scope and spend limit
+/// checked; refunds at close go to the granter).
+pub struct DepositFromGrantHandler {
+    pub keeper: Keeper,
+}
+
+impl MsgHandler for DepositFromGrantHandler {
+    type Msg = MsgDepositFromGrant;
+
+    fn type_url(&self) -> &'static str {
+        "/virtengine.escrow.v1.MsgDepositFromGrant"
+    }
+    fn response_type_url(&self) -> &'static str {
+        "/virtengine.escrow.v1.MsgDepositResponse"
+    }
+
+    fn signers(&self, msg: &MsgDepositFromGrant) -> Result<Vec<Address>, AppError> {
+        Ok(vec![parse_addr(&msg.signer)?])
+    }
+
+    fn check_stateless(&self, msg: &MsgDepositFromGrant) -> Result<(), AppError> {
+        grant_funding(msg)?;
+        AccountId::from_proto(msg.account_id.as_ref())?;
+        parse_coin(msg.amount.as_ref())?;
+        Ok(())
+    }
+
+    fn execute(
+        &self,
+        ctx: &mut Context<'_>,
+        msg: &MsgDepositFromGrant,
+    ) -> Result<Vec<u8>, AppError> {
+        let funding = grant_funding(msg)?;
+        let id = AccountId::from_proto(msg.account_id.as_ref())?;
+        let amount = parse_coin(msg.amount.as_ref())?;
+        let st = self
+            .keeper
+            .account_deposit_funded(ctx, &id, &funding, &amount)?;
+        ctx.emit(message_event(&parse_addr(&msg.signer)?));
+        Ok(deposit_response(st))
     }
 }
 
@@ -150,5 +216,105 @@ impl MsgHandler for WithdrawPaymentHandler {
             fee: Some(proto_coin(&account.denom, paid.fee)),
         }
         .encode_to_vec())
+    }
+}
+
+/// The grant a `MsgGrantDeposit` describes, checked without state.
+fn grant_of(msg: &MsgGrantDeposit) -> Result<Grant, AppError> {
+    let g = Grant {
+        granter: parse_addr(&msg.granter)?,
+        grantee: parse_addr(&msg.grantee)?,
+        spend_limit: parse_coin(msg.spend_limit.as_ref())?,
+        expiration: msg.expiration,
+        scopes: normalize_scopes(&msg.scopes)?,
+        created_at: 0,
+    };
+    g.validate()?;
+    Ok(g)
+}
+
+/// `/virtengine.escrow.v1.MsgGrantDeposit`: the granter lets the grantee fund escrow
+/// accounts from the granter's balance. A new grant between the same two accounts
+/// replaces the old one (its spend limit is the new limit, not a sum).
+pub struct GrantDepositHandler;
+
+impl MsgHandler for GrantDepositHandler {
+    type Msg = MsgGrantDeposit;
+
+    fn type_url(&self) -> &'static str {
+        "/virtengine.escrow.v1.MsgGrantDeposit"
+    }
+    fn response_type_url(&self) -> &'static str {
+        "/virtengine.escrow.v1.MsgGrantDepositResponse"
+    }
+
+    fn signers(&self, msg: &MsgGrantDeposit) -> Result<Vec<Address>, AppError> {
+        Ok(vec![parse_addr(&msg.granter)?])
+    }
+
+    fn check_stateless(&self, msg: &MsgGrantDeposit) -> Result<(), AppError> {
+        grant_of(msg).map(|_| ())
+    }
+
+    fn execute(&self, ctx: &mut Context<'_>, msg: &MsgGrantDeposit) -> Result<Vec<u8>, AppError> {
+        let mut g = grant_of(msg)?;
+        if g.expired(ctx.block().time_unix) {
+            return Err(EscrowError::InvalidGrant(format!(
+                "expiration {} is not after the current block time {}",
+                g.expiration,
+                ctx.block().time_unix
+            ))
+            .into());
+        }
+        g.created_at = ctx.block().height;
+        state::set_grant(ctx, &g)?;
+        ctx.emit(events::grant_created(&g));
+        ctx.emit(message_event(&g.granter));
+        Ok(MsgGrantDepositResponse {}.encode_to_vec())
+    }
+}
+
+/// `/virtengine.escrow.v1.MsgRevokeDepositGrant`: the granter withdraws a grant. Deposits
+/// already made stay in their accounts (refunded to the granter at close).
+pub struct RevokeDepositGrantHandler;
+
+impl MsgHandler for RevokeDepositGrantHandler {
+    type Msg = MsgRevokeDepositGrant;
+
+    fn type_url(&self) -> &'static str {
+        "/virtengine.escrow.v1.MsgRevokeDepositGrant"
+    }
+    fn response_type_url(&self) -> &'static str {
+        "/virtengine.escrow.v1.MsgRevokeDepositGrantResponse"
+    }
+
+    fn signers(&self, msg: &MsgRevokeDepositGrant) -> Result<Vec<Address>, AppError> {
+        Ok(vec![parse_addr(&msg.granter)?])
+    }
+
+    fn check_stateless(&self, msg: &MsgRevokeDepositGrant) -> Result<(), AppError> {
+        parse_addr(&msg.granter)?;
+        parse_addr(&msg.grantee)?;
+        Ok(())
+    }
+
+    fn execute(
+        &self,
+        ctx: &mut Context<'_>,
+        msg: &MsgRevokeDepositGrant,
+    ) -> Result<Vec<u8>, AppError> {
+        let granter = parse_addr(&msg.granter)?;
+        let grantee = parse_addr(&msg.grantee)?;
+        if state::grant(ctx, &granter, &grantee)?.is_none() {
+            return Err(EscrowError::GrantNotFound {
+                granter: granter.to_string(),
+                grantee: grantee.to_string(),
+            }
+            .into());
+        }
+        state::delete_grant(ctx, &granter, &grantee)?;
+        ctx.emit(events::grant_revoked(&granter, &grantee));
+        ctx.emit(message_event(&granter));
+        Ok(MsgRevokeDepositGrantResponse {}.encode_to_vec())
     }
 }

@@ -15,6 +15,8 @@ pub const ACCOUNTS: &str = "/virtengine.escrow.v1.Query/Accounts";
 pub const PAYMENT: &str = "/virtengine.escrow.v1.Query/Payment";
 pub const PAYMENTS: &str = "/virtengine.escrow.v1.Query/Payments";
 pub const PARAMS: &str = "/virtengine.escrow.v1.Query/Params";
+pub const GRANT: &str = "/virtengine.escrow.v1.Query/Grant";
+pub const GRANTS: &str = "/virtengine.escrow.v1.Query/Grants";
 
 fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AppError> {
     M::decode(data).map_err(|e| EscrowError::InvalidRequest(e.to_string()).into())
@@ -28,6 +30,8 @@ pub fn route(ctx: &QueryContext<'_>, path: &str, data: &[u8]) -> Option<Result<V
         PAYMENT => payment(ctx, data),
         PAYMENTS => payments(ctx, data),
         PARAMS => params(ctx),
+        GRANT => grant(ctx, data),
+        GRANTS => grants(ctx, data),
         _ => return None,
     })
 }
@@ -140,6 +144,68 @@ pub fn params(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
     let p = state::params(&mut ctx.store())?;
     Ok(QueryParamsResponse {
         params: Some(p.to_proto()),
+    }
+    .encode_to_vec())
+}
+
+pub fn grant(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
+    let req: QueryGrantRequest = decode(data)?;
+    let granter = parse_addr(&req.granter)?;
+    let grantee = parse_addr(&req.grantee)?;
+    let g = state::grant(&mut ctx.store(), &granter, &grantee)?.ok_or_else(|| {
+        EscrowError::GrantNotFound {
+            granter: granter.to_string(),
+            grantee: grantee.to_string(),
+        }
+    })?;
+    Ok(QueryGrantResponse {
+        grant: Some(g.to_proto()),
+    }
+    .encode_to_vec())
+}
+
+/// Grants given by a granter (walking its grants) or received by a grantee (walking the
+/// grantee index).
+pub fn grants(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
+    let req: QueryGrantsRequest = decode(data)?;
+    let by_granter = match (req.granter.is_empty(), req.grantee.is_empty()) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => {
+            return Err(EscrowError::InvalidRequest(
+                "give exactly one of granter and grantee".into(),
+            )
+            .into())
+        }
+    };
+    let mut store = ctx.store();
+    let mut grants = Vec::new();
+    let pagination = if by_granter {
+        let prefix = state_key::grants_by(&parse_addr(&req.granter)?);
+        let (entries, page) = paginate(ctx, &prefix, req.pagination.as_ref())?;
+        for (_, v) in entries {
+            grants.push(state::grant_from_bytes(&v)?.to_proto());
+        }
+        page
+    } else {
+        let grantee = parse_addr(&req.grantee)?;
+        let prefix = state_key::grants_to(&grantee);
+        let (entries, page) = paginate(ctx, &prefix, req.pagination.as_ref())?;
+        for (k, _) in entries {
+            let granter = k
+                .get(prefix.len()..)
+                .and_then(|b| <[u8; 20]>::try_from(b).ok())
+                .map(ve_types::Address)
+                .ok_or_else(|| EscrowError::Corrupt("grantee index key".into()))?;
+            let g = state::grant(&mut store, &granter, &grantee)?
+                .ok_or_else(|| EscrowError::Corrupt("grantee index points at no grant".into()))?;
+            grants.push(g.to_proto());
+        }
+        page
+    };
+    Ok(QueryGrantsResponse {
+        grants,
+        pagination: Some(pagination),
     }
     .encode_to_vec())
 }

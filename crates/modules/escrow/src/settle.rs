@@ -35,19 +35,22 @@ pub fn spend(deposits: &mut Vec<Deposit>, amount: u128) -> u128 {
     amount.saturating_sub(left)
 }
 
-/// Adds `amount` from `depositor` at `height`: joins the depositor's existing entry, or
-/// starts a new one at the end (spent last).
+/// Adds `amount` from `depositor` at `height`: joins the entry of the same depositor and
+/// source (own balance, or a grant to `grantee`), or starts a new one at the end (spent
+/// last).
 pub fn add_deposit(
     account: &mut Account,
     depositor: &ve_types::Address,
+    grantee: Option<&ve_types::Address>,
     amount: u128,
     height: u64,
 ) -> Result<(), EscrowError> {
     let overflow = || EscrowError::Overflow(account.id.to_string());
+    let grantee = grantee.copied();
     if let Some(d) = account
         .deposits
         .iter_mut()
-        .find(|d| d.depositor == *depositor)
+        .find(|d| d.depositor == *depositor && d.grantee == grantee)
     {
         d.balance = d.balance.checked_add(amount).ok_or_else(overflow)?;
     } else {
@@ -55,6 +58,7 @@ pub fn add_deposit(
             depositor: *depositor,
             height,
             balance: amount,
+            grantee,
         });
     }
     // The sum must stay representable too.

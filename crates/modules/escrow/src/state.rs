@@ -1,10 +1,11 @@
 //! Typed access to escrow state. No other code reads or writes `escrow/` keys.
 
+use crate::grant::Grant;
 use crate::types::{Account, AccountId, Payment};
 use crate::{proto, state_key, EscrowError, EscrowParams};
 use prost::Message;
 use ve_module::Store;
-use ve_types::AppError;
+use ve_types::{Address, AppError};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
     EscrowError::Corrupt(format!("{what}: {e}")).into()
@@ -124,4 +125,39 @@ pub fn account_from_bytes(b: &[u8]) -> Result<Account, AppError> {
 /// Decodes a payment stored value (for listings).
 pub fn payment_from_bytes(b: &[u8]) -> Result<Payment, AppError> {
     decode_payment(b)
+}
+
+pub fn grant(
+    store: &mut impl Store,
+    granter: &Address,
+    grantee: &Address,
+) -> Result<Option<Grant>, AppError> {
+    store
+        .get(&state_key::grant(granter, grantee))?
+        .map(|b| grant_from_bytes(&b))
+        .transpose()
+}
+
+/// Writes a grant and its grantee index.
+pub fn set_grant(store: &mut impl Store, g: &Grant) -> Result<(), AppError> {
+    store.put(
+        state_key::grant(&g.granter, &g.grantee),
+        g.to_proto().encode_to_vec(),
+    )?;
+    store.put(state_key::grantee_grant(&g.grantee, &g.granter), Vec::new())
+}
+
+pub fn delete_grant(
+    store: &mut impl Store,
+    granter: &Address,
+    grantee: &Address,
+) -> Result<(), AppError> {
+    store.delete(state_key::grant(granter, grantee))?;
+    store.delete(state_key::grantee_grant(grantee, granter))
+}
+
+/// Decodes a grant stored value (for listings).
+pub fn grant_from_bytes(b: &[u8]) -> Result<Grant, AppError> {
+    let p = proto::DepositGrant::decode(b).map_err(|e| corrupt("grant", e))?;
+    Ok(Grant::from_proto(&p)?)
 }

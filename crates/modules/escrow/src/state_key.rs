@@ -14,6 +14,8 @@ pub const PAYMENT_PREFIX: &[u8] = b"escrow/pay/";
 pub const CLOSED_PAYMENT_PREFIX: &[u8] = b"escrow/paid/";
 pub const OWNER_PREFIX: &[u8] = b"escrow/owner/";
 pub const WAKE_PREFIX: &[u8] = b"escrow/wake/";
+pub const GRANT_PREFIX: &[u8] = b"escrow/grant/";
+pub const GRANTEE_PREFIX: &[u8] = b"escrow/grantee/";
 
 fn id_bytes(id: &AccountId) -> Vec<u8> {
     [id.scope.as_bytes(), b"/", id.xid.as_bytes()].concat()
@@ -68,6 +70,26 @@ pub fn wake(height: u64, id: &AccountId) -> Vec<u8> {
 /// `escrow/wake/<8-byte BE height>`.
 pub fn wake_height_prefix(height: u64) -> Vec<u8> {
     [WAKE_PREFIX, height.to_be_bytes().as_slice()].concat()
+}
+
+/// `escrow/grant/<20-byte granter>` — prefix of the grants one account gave.
+pub fn grants_by(granter: &Address) -> Vec<u8> {
+    [GRANT_PREFIX, granter.as_bytes().as_slice()].concat()
+}
+
+/// `escrow/grant/<20-byte granter><20-byte grantee>` → `DepositGrant`.
+pub fn grant(granter: &Address, grantee: &Address) -> Vec<u8> {
+    [grants_by(granter).as_slice(), grantee.as_bytes().as_slice()].concat()
+}
+
+/// `escrow/grantee/<20-byte grantee>` — prefix of the grants one account received.
+pub fn grants_to(grantee: &Address) -> Vec<u8> {
+    [GRANTEE_PREFIX, grantee.as_bytes().as_slice()].concat()
+}
+
+/// `escrow/grantee/<20-byte grantee><20-byte granter>` → empty (index).
+pub fn grantee_grant(grantee: &Address, granter: &Address) -> Vec<u8> {
+    [grants_to(grantee).as_slice(), granter.as_bytes().as_slice()].concat()
 }
 
 /// Parses the `<scope>/<xid>` tail of an index or queue key.

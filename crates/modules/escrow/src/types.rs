@@ -169,10 +169,14 @@ impl PaymentState {
 /// One depositor's unspent funds in an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deposit {
+    /// Whose money it is, and who gets the refund (the granter for grant-funded entries).
     pub depositor: Address,
     /// Height of the depositor's first deposit still in this entry.
     pub height: u64,
     pub balance: u128,
+    /// `Some(grantee)` when the funds came from `depositor`'s deposit grant to `grantee`:
+    /// the refund then also restores that grant's spend limit.
+    pub grantee: Option<Address>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +219,7 @@ impl Account {
                     address: d.depositor.to_string(),
                     height: d.height,
                     balance: d.balance.to_string(),
+                    grantee: d.grantee.map(|g| g.to_string()).unwrap_or_default(),
                 })
                 .collect(),
             transferred: self.transferred.to_string(),
@@ -236,6 +241,11 @@ impl Account {
                 depositor: corrupt_addr(&d.address)?,
                 height: d.height,
                 balance: corrupt_amount(&d.balance)?,
+                grantee: if d.grantee.is_empty() {
+                    None
+                } else {
+                    Some(corrupt_addr(&d.grantee)?)
+                },
             });
         }
         Ok(Self {

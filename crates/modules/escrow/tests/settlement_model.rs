@@ -3,6 +3,11 @@
 //! windows and top-ups. After every step the keeper's coins and records must equal the
 //! model's, and no uve may be created or lost: users + escrow + community pool = constant.
 //!
+//! Deposit grants take part: accounts are created and topped up from grants (the grantee
+//! signs, the granter pays), grants expire (block time) and are revoked, and the model
+//! checks that what is left of a grant-funded deposit goes back to the granter — never the
+//! grantee or the owner — and restores the grant while it exists.
+//!
 //! The model is deliberately naive: it looks at every account at the end of every block
 //! (the implementation uses a lazy wake queue), and keeps plain vectors.
 
@@ -12,7 +17,12 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use ve_escrow::{AccountId, AccountState, EscrowKeeper, EscrowParams, PaymentState};
+use ve_escrow::proto::{MsgGrantDeposit, MsgRevokeDepositGrant};
+use ve_escrow::{
+    AccountId, AccountState, EscrowKeeper, EscrowParams, Funding, GrantDepositHandler,
+    PaymentState, RevokeDepositGrantHandler,
+};
+use ve_module::MsgHandler;
 use ve_types::Coin;
 
 const USERS: u8 = 4;
@@ -24,16 +34,30 @@ const TAKE_BPS: u128 = 200;
 
 #[derive(Clone, Debug)]
 enum Op {
+    /// `depositor` signs; with `granter` the funds come from its grant to `depositor`.
     Create {
         acct: u8,
         owner: u8,
         depositor: u8,
+        granter: Option<u8>,
         amount: u128,
     },
     Deposit {
         acct: u8,
         depositor: u8,
+        granter: Option<u8>,
         amount: u128,
+    },
+    /// `granter` lets `grantee` spend up to `limit`, for `ttl` blocks of 5 s (0 = forever).
+    Grant {
+        granter: u8,
+        grantee: u8,
+        limit: u128,
+        ttl: u8,
+    },
+    Revoke {
+        granter: u8,
+        grantee: u8,
     },
     Pay {
         acct: u8,
@@ -57,12 +81,20 @@ enum Op {
     },
 }
 
+/// Half the funding comes from grants.
+fn granter() -> impl Strategy<Value = Option<u8>> {
+    prop_oneof![Just(None), (0..USERS).prop_map(Some)]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        2 => (0..4u8, 0..USERS, 0..USERS, 1..3_000u128)
-            .prop_map(|(acct, owner, depositor, amount)| Op::Create { acct, owner, depositor, amount }),
-        3 => (0..4u8, 0..USERS, 0..2_000u128)
-            .prop_map(|(acct, depositor, amount)| Op::Deposit { acct, depositor, amount }),
+        2 => (0..4u8, 0..USERS, 0..USERS, granter(), 1..3_000u128)
+            .prop_map(|(acct, owner, depositor, granter, amount)| Op::Create { acct, owner, depositor, granter, amount }),
+        3 => (0..4u8, 0..USERS, granter(), 0..2_000u128)
+            .prop_map(|(acct, depositor, granter, amount)| Op::Deposit { acct, depositor, granter, amount }),
+        2 => (0..USERS, 0..USERS, 0..4_000u128, 0..20u8)
+            .prop_map(|(granter, grantee, limit, ttl)| Op::Grant { granter, grantee, limit, ttl }),
+        1 => (0..USERS, 0..USERS).prop_map(|(granter, grantee)| Op::Revoke { granter, grantee }),
         2 => (0..4u8, 0..4u8, 0..USERS, 1..150u128)
             .prop_map(|(acct, pid, payee, rate)| Op::Pay { acct, pid, payee, rate }),
         2 => (0..4u8, 0..4u8).prop_map(|(acct, pid)| Op::Withdraw { acct, pid }),
@@ -89,11 +121,21 @@ struct MPay {
     unsettled: u128,
 }
 
+/// A deposit entry: (whose money / refund goes to, grantee if grant-funded, balance).
+type MDep = (u8, Option<u8>, u128);
+
+#[derive(Clone, Debug)]
+struct MGrant {
+    limit: u128,
+    /// Block time from which it is unusable; 0 = never.
+    expires: i64,
+}
+
 #[derive(Clone, Debug)]
 struct MAcct {
     owner: u8,
     st: St,
-    deposits: Vec<(u8, u128)>,
+    deposits: Vec<MDep>,
     settled_at: u64,
     grace_until: u64,
     pays: Vec<MPay>, // sorted by id; closed ones stay (balance 0)
@@ -106,20 +148,21 @@ struct Model {
     escrow: u128,
     pool: u128,
     accts: BTreeMap<u8, MAcct>,
+    grants: BTreeMap<(u8, u8), MGrant>,
 }
 
 impl MAcct {
     fn balance(&self) -> u128 {
-        self.deposits.iter().map(|d| d.1).sum()
+        self.deposits.iter().map(|d| d.2).sum()
     }
     fn spend(&mut self, mut amount: u128) -> u128 {
         let want = amount;
         for d in self.deposits.iter_mut() {
-            let t = d.1.min(amount);
-            d.1 -= t;
+            let t = d.2.min(amount);
+            d.2 -= t;
             amount -= t;
         }
-        self.deposits.retain(|d| d.1 > 0);
+        self.deposits.retain(|d| d.2 > 0);
         want - amount
     }
     fn rate(&self) -> u128 {
@@ -166,7 +209,39 @@ impl Model {
             escrow: 0,
             pool: 0,
             accts: BTreeMap::new(),
+            grants: BTreeMap::new(),
         }
+    }
+
+    fn now(&self) -> i64 {
+        block_time(self.height)
+    }
+
+    /// Takes `amount` for a deposit signed by `signer` (through `granter`'s grant if
+    /// given) into account scope "deployment"; returns the deposit entry it feeds, or
+    /// None if the funds cannot be had (the model is then discarded by `apply`).
+    fn fund(&mut self, signer: u8, granter: Option<u8>, amount: u128) -> Option<(u8, Option<u8>)> {
+        let (payer, tag) = match granter {
+            None => (signer, None),
+            Some(g) => {
+                if g == signer {
+                    return None;
+                }
+                let now = self.now();
+                let grant = self.grants.get_mut(&(g, signer))?;
+                if (grant.expires != 0 && now >= grant.expires) || amount > grant.limit {
+                    return None;
+                }
+                grant.limit -= amount;
+                (g, Some(signer))
+            }
+        };
+        if self.users[&payer] < amount {
+            return None;
+        }
+        *self.users.get_mut(&payer).unwrap() -= amount;
+        self.escrow += amount;
+        Some((payer, tag))
     }
 
     fn payout(&mut self, p: &mut MPay) {
@@ -189,9 +264,16 @@ impl Model {
             self.close_pay(p);
         }
         a.pays = pays;
-        for (d, b) in std::mem::take(&mut a.deposits) {
+        for (d, tag, b) in std::mem::take(&mut a.deposits) {
+            // Refunds go to whoever's money it was; a grant-funded entry also restores
+            // its grant if it still exists.
             *self.users.get_mut(&d).unwrap() += b;
             self.escrow -= b;
+            if let Some(grantee) = tag {
+                if let Some(g) = self.grants.get_mut(&(d, grantee)) {
+                    g.limit += b;
+                }
+            }
         }
         a.st = St::Closed;
     }
@@ -220,19 +302,21 @@ impl Model {
                 acct,
                 owner,
                 depositor,
+                granter,
                 amount,
             } => {
-                if self.accts.contains_key(&acct) || self.users[&depositor] < amount {
+                if self.accts.contains_key(&acct) {
                     return false;
                 }
-                *self.users.get_mut(&depositor).unwrap() -= amount;
-                self.escrow += amount;
+                let Some((payer, tag)) = self.fund(depositor, granter, amount) else {
+                    return false;
+                };
                 self.accts.insert(
                     acct,
                     MAcct {
                         owner,
                         st: St::Open,
-                        deposits: vec![(depositor, amount)],
+                        deposits: vec![(payer, tag, amount)],
                         settled_at: self.height,
                         grace_until: 0,
                         pays: vec![],
@@ -243,6 +327,7 @@ impl Model {
             Op::Deposit {
                 acct,
                 depositor,
+                granter,
                 amount,
             } => {
                 let Some(mut a) = self.accts.get(&acct).cloned() else {
@@ -255,19 +340,26 @@ impl Model {
                 if a.st == St::Closed {
                     return false;
                 }
-                let known = a.deposits.iter().any(|d| d.0 == depositor);
-                let sponsors = a.deposits.iter().filter(|d| d.0 != a.owner).count();
-                if depositor != a.owner && !known && sponsors >= MAX_SPONSORS as usize {
+                let entry = match granter {
+                    None => (depositor, None),
+                    Some(g) => (g, Some(depositor)),
+                };
+                let owner_entry = (a.owner, None);
+                let known = a.deposits.iter().any(|d| (d.0, d.1) == entry);
+                let sponsors = a
+                    .deposits
+                    .iter()
+                    .filter(|d| (d.0, d.1) != owner_entry)
+                    .count();
+                if entry != owner_entry && !known && sponsors >= MAX_SPONSORS as usize {
                     return false;
                 }
-                if self.users[&depositor] < amount {
+                if self.fund(depositor, granter, amount).is_none() {
                     return false;
                 }
-                *self.users.get_mut(&depositor).unwrap() -= amount;
-                self.escrow += amount;
-                match a.deposits.iter_mut().find(|d| d.0 == depositor) {
-                    Some(d) => d.1 += amount,
-                    None => a.deposits.push((depositor, amount)),
+                match a.deposits.iter_mut().find(|d| (d.0, d.1) == entry) {
+                    Some(d) => d.2 += amount,
+                    None => a.deposits.push((entry.0, entry.1, amount)),
                 }
                 if a.st == St::Overdrawn {
                     let debt: u128 = a
@@ -363,6 +455,25 @@ impl Model {
                 self.accts.insert(acct, a);
                 true
             }
+            Op::Grant {
+                granter,
+                grantee,
+                limit,
+                ttl,
+            } => {
+                if granter == grantee || limit == 0 {
+                    return false;
+                }
+                let expires = if ttl == 0 {
+                    0
+                } else {
+                    self.now() + 5 * i64::from(ttl)
+                };
+                self.grants
+                    .insert((granter, grantee), MGrant { limit, expires });
+                true
+            }
+            Op::Revoke { granter, grantee } => self.grants.remove(&(granter, grantee)).is_some(),
             Op::Advance { .. } => true,
         }
     }
@@ -397,24 +508,63 @@ fn run(chain: &mut Chain, op: &Op) -> bool {
             acct,
             owner,
             depositor,
+            granter,
             amount,
         } => chain.tx(|ctx| {
-            k.account_create(
+            k.account_create_funded(
                 ctx,
                 &aid(acct),
                 &user(owner),
-                &user(depositor),
+                &funding(depositor, granter),
                 &Coin::new("uve", amount),
             )
         }),
         Op::Deposit {
             acct,
             depositor,
+            granter,
             amount,
         } => chain.tx(|ctx| {
-            k.account_deposit(ctx, &aid(acct), &user(depositor), &Coin::new("uve", amount))
-                .map(|_| ())
+            k.account_deposit_funded(
+                ctx,
+                &aid(acct),
+                &funding(depositor, granter),
+                &Coin::new("uve", amount),
+            )
+            .map(|_| ())
         }),
+        Op::Grant {
+            granter,
+            grantee,
+            limit,
+            ttl,
+        } => {
+            let msg = MsgGrantDeposit {
+                granter: user(granter).to_string(),
+                grantee: user(grantee).to_string(),
+                spend_limit: Some(ve_proto::cosmos::base::v1beta1::Coin {
+                    denom: "uve".into(),
+                    amount: limit.to_string(),
+                }),
+                expiration: if ttl == 0 {
+                    0
+                } else {
+                    block_time(chain.height) + 5 * i64::from(ttl)
+                },
+                scopes: vec![],
+            };
+            chain.tx(|ctx| {
+                GrantDepositHandler.check_stateless(&msg)?;
+                GrantDepositHandler.execute(ctx, &msg).map(|_| ())
+            })
+        }
+        Op::Revoke { granter, grantee } => {
+            let msg = MsgRevokeDepositGrant {
+                granter: user(granter).to_string(),
+                grantee: user(grantee).to_string(),
+            };
+            chain.tx(|ctx| RevokeDepositGrantHandler.execute(ctx, &msg).map(|_| ()))
+        }
         Op::Pay {
             acct,
             pid,
@@ -443,6 +593,17 @@ fn run(chain: &mut Chain, op: &Op) -> bool {
     r.is_ok()
 }
 
+/// The keeper's funding for a deposit `signer` makes, through `granter`'s grant if given.
+fn funding(signer: u8, granter: Option<u8>) -> Funding {
+    match granter {
+        None => Funding::Balance(user(signer)),
+        Some(g) => Funding::Grant {
+            granter: user(g),
+            grantee: user(signer),
+        },
+    }
+}
+
 fn check(chain: &mut Chain, m: &Model) {
     let mut total = 0u128;
     for u in 0..USERS {
@@ -468,13 +629,17 @@ fn check(chain: &mut Chain, m: &Model) {
             AccountState::Closed => St::Closed,
         };
         assert_eq!(st, ma.st, "state of account {n}");
-        let deps: Vec<(ve_types::Address, u128)> = a
+        type Dep = (ve_types::Address, Option<ve_types::Address>, u128);
+        let deps: Vec<Dep> = a
             .deposits
             .iter()
-            .map(|d| (d.depositor, d.balance))
+            .map(|d| (d.depositor, d.grantee, d.balance))
             .collect();
-        let mdeps: Vec<(ve_types::Address, u128)> =
-            ma.deposits.iter().map(|d| (user(d.0), d.1)).collect();
+        let mdeps: Vec<Dep> = ma
+            .deposits
+            .iter()
+            .map(|d| (user(d.0), d.1.map(user), d.2))
+            .collect();
         assert_eq!(deps, mdeps, "deposits of account {n}");
         held += a.balance().unwrap();
         for mp in &ma.pays {
@@ -503,6 +668,17 @@ fn check(chain: &mut Chain, m: &Model) {
     }
     // Escrow holds exactly the stored deposits plus accrued payment balances.
     assert_eq!(escrow, held, "escrow module balance vs records");
+    // Every grant's remaining spend limit (and no grant the model does not have).
+    for granter in 0..USERS {
+        for grantee in 0..USERS {
+            let got = chain
+                .tx(|ctx| ve_escrow::state::grant(ctx, &user(granter), &user(grantee)))
+                .unwrap()
+                .map(|g| g.spend_limit.amount);
+            let want = m.grants.get(&(granter, grantee)).map(|g| g.limit);
+            assert_eq!(got, want, "grant {granter} -> {grantee}");
+        }
+    }
 }
 
 /// Settles every open account in both, so lazily-settled balances can be compared exactly.

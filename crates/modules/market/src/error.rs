@@ -52,6 +52,8 @@ pub enum MarketError {
     InvalidRequest(String),
     #[error("invalid lease close reason {0}: providers use 10000-19999")]
     InvalidReason(i32),
+    #[error("order {order} was placed from an offering of {provider}: only that provider may bid on or lease it")]
+    ReservedForProvider { order: String, provider: String },
 }
 
 impl ErrorCode for MarketError {
@@ -82,6 +84,7 @@ impl ErrorCode for MarketError {
             Self::Corrupt(_) => 21,
             Self::InvalidRequest(_) => 22,
             Self::InvalidReason(_) => 23,
+            Self::ReservedForProvider { .. } => 24,
         }
     }
 }

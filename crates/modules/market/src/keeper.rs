@@ -64,6 +64,7 @@ impl Keeper {
                 created_at: ctx.block().height,
                 closed_at: 0,
                 bid_count: 0,
+                provider: g.provider.clone(),
             },
         )?;
         state::set_group_oseq(ctx, &gid, oseq)?;

@@ -113,6 +113,7 @@ impl MsgHandler for CreateBidHandler {
         if !group_open(ctx, &id.order.group())? {
             return Err(MarketError::GroupNotOpen(id.order.group().to_string()).into());
         }
+        reserved_check(&order, &id)?;
         if state::bid(ctx, &id)?.is_some() {
             return Err(MarketError::BidExists(id.to_string()).into());
         }
@@ -241,6 +242,19 @@ impl MsgHandler for CloseBidHandler {
     }
 }
 
+/// An order placed from an offering names its provider: nobody else may bid on it or
+/// lease it (checked at lease time too, so no stored bid from another provider can win).
+fn reserved_check(order: &Order, id: &BidId) -> Result<(), AppError> {
+    if !order.provider.is_empty() && order.provider != id.provider.to_string() {
+        return Err(MarketError::ReservedForProvider {
+            order: id.order.to_string(),
+            provider: order.provider.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 pub struct CreateLeaseHandler {
     pub keeper: Keeper,
 }
@@ -272,6 +286,7 @@ impl MsgHandler for CreateLeaseHandler {
         if order.state != OrderState::Open as i32 {
             return Err(MarketError::OrderNotOpen(id.order.to_string()).into());
         }
+        reserved_check(&order, &id)?;
         ve_deployment::keeper::active_deployment(ctx, &id.order.deployment())?;
         if !group_open(ctx, &id.order.group())? {
             return Err(MarketError::GroupNotOpen(id.order.group().to_string()).into());

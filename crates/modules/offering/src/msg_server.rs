@@ -293,9 +293,11 @@ impl MsgHandler for DeactivateOfferingHandler {
 }
 
 /// The deployment an order creates: one group named `offering-<seq>` holding `units` of
-/// the template at the offering's price per unit per block.
+/// the template at the offering's price per unit per block, reserved for `provider` (the
+/// offering's).
 pub fn deployment_for(
     o: &Offering,
+    provider: &Address,
     tenant: &Address,
     dseq: u64,
     units: u32,
@@ -324,6 +326,8 @@ pub fn deployment_for(
         }],
         hash,
         deposit,
+        // The order is for this provider's offering: no other provider may take it.
+        provider: Some(*provider),
     }
 }
 
@@ -384,6 +388,7 @@ impl MsgHandler for OrderOfferingHandler {
         };
         let req = deployment_for(
             &o,
+            &provider,
             &tenant,
             dseq,
             msg.units,

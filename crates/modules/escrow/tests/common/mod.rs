@@ -67,6 +67,11 @@ pub fn escrow_addr() -> Address {
     Address::module(ve_escrow::MODULE_ACCOUNT)
 }
 
+/// Block time of `height` in these tests: 5 s blocks from the epoch.
+pub fn block_time(height: u64) -> i64 {
+    i64::try_from(height).unwrap() * 5
+}
+
 pub fn user(i: u8) -> Address {
     Address([i.wrapping_add(1); 20])
 }
@@ -96,7 +101,7 @@ impl Chain {
         let cfg = GasConfig::default();
         let block = BlockInfo {
             height: self.height,
-            time_unix: 0,
+            time_unix: block_time(self.height),
             chain_id: "test".into(),
         };
         let mut events = Vec::new();
