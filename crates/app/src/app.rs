@@ -110,6 +110,8 @@ pub struct App {
     pub(crate) score_source: Option<Arc<dyn crate::scoring::ScoreSource>>,
     /// The enclave registry as consensus code reads it.
     pub(crate) enclaves: Arc<dyn crate::scoring::EnclaveDirectory>,
+    /// Test-only fault switches of the scoring consensus (off unless app.toml sets them).
+    pub(crate) scoring_faults: crate::scoring::fault::Faults,
 }
 
 fn fatal(e: StorageError) -> AppError {
@@ -151,6 +153,7 @@ impl App {
             })),
             score_source: None,
             enclaves: modules::enclave_directory(),
+            scoring_faults: crate::scoring::fault::Faults::default(),
         })
     }
 

@@ -12,6 +12,8 @@ pub enum EnclaveError {
     Models(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("fault injection refused: {0}")]
+    FaultRefused(String),
 }
 
 impl EnclaveError {

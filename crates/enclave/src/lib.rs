@@ -17,12 +17,14 @@ pub mod api;
 #[cfg(feature = "scorer")]
 mod date;
 mod error;
+pub mod fault;
 mod identity;
 pub mod sealing;
 #[cfg(feature = "scorer")]
 pub mod service;
 
 pub use error::EnclaveError;
+pub use fault::{ScoreOffset, SIMULATED_PLATFORM};
 pub use identity::EnclaveIdentity;
 #[cfg(feature = "scorer")]
 pub use service::{Enclave, ScopeIn, ScoreOutcome, ScoreRequest};

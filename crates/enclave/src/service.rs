@@ -7,12 +7,12 @@
 //! height asked. Only the integer result is cached — never plaintext.
 
 use crate::sealing::Home;
-use crate::{EnclaveError, EnclaveIdentity};
+use crate::{EnclaveError, EnclaveIdentity, ScoreOffset};
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use ve_crypto::attested::score_sign_bytes;
 use ve_crypto::envelope::{open, RecipientSecretKey};
 use ve_proto::virtengine::consensus::v1::EnclaveScore;
@@ -71,6 +71,8 @@ pub struct Enclave {
     scorer: Scorer,
     cache: Mutex<BTreeMap<String, Computed>>,
     work: Mutex<Option<mpsc::Sender<ScoreRequest>>>,
+    /// Test fault: sign deviant scores ([`Enclave::sign_deviant_scores`]).
+    deviant: OnceLock<ScoreOffset>,
 }
 
 impl Enclave {
@@ -121,11 +123,27 @@ impl Enclave {
             scorer,
             cache: Mutex::new(BTreeMap::new()),
             work: Mutex::new(None),
+            deviant: OnceLock::new(),
         }
     }
 
     pub fn identity(&self) -> &EnclaveIdentity {
         &self.identity
+    }
+
+    /// FAULT INJECTION (tests of the scoring consensus only): from now on every result
+    /// carries `(score + offset) mod 101`, correctly signed, instead of the score the
+    /// models computed. Refused unless this enclave runs on the simulated platform.
+    pub fn sign_deviant_scores(&self, offset: u32) -> Result<ScoreOffset, EnclaveError> {
+        let fault = ScoreOffset::new(offset, &self.identity.platform)?;
+        self.deviant
+            .set(fault)
+            .map_err(|_| EnclaveError::FaultRefused("a score offset is already set".into()))?;
+        tracing::warn!(
+            offset,
+            "FAULT INJECTION: this enclave signs DEVIANT scores (score + {offset} mod 101); test use only"
+        );
+        Ok(fault)
     }
 
     fn remember(&self, id: &str, c: Computed) {
@@ -196,6 +214,19 @@ impl Enclave {
         reason_codes: Vec<String>,
         input_hash: [u8; 32],
     ) -> EnclaveScore {
+        let score = match self.deviant.get() {
+            Some(fault) => {
+                let deviant = fault.apply(score);
+                tracing::warn!(
+                    request = request_id,
+                    score,
+                    deviant,
+                    "FAULT INJECTION: signing a deviant score"
+                );
+                deviant
+            }
+            None => score,
+        };
         let mut s = EnclaveScore {
             request_id: request_id.to_string(),
             account,

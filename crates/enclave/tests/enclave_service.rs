@@ -141,3 +141,60 @@ fn enclave_scores_sealed_scopes_and_signs_a_result_the_chain_can_verify() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_deviant_score_fault_signs_the_offset_score_and_cannot_be_changed_once_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("deviant");
+    Home(home.clone()).init().unwrap();
+    let enclave = Enclave::open(&home, &models()).unwrap();
+    let id = enclave.identity().clone();
+    let key = RecipientPublicKey::from_slice(&id.x25519_public_key).unwrap();
+    let doc = testdata("genuine_doc.jpg");
+    let selfie = testdata("genuine_selfie.jpg");
+    let req = || {
+        let j = request("r-deviant", &key, &doc, &selfie);
+        ve_enclave::ScoreRequest {
+            request_id: j.request_id,
+            account: j.account,
+            reference_time: j.reference_time,
+            scopes: j
+                .scopes
+                .into_iter()
+                .map(|s| ve_enclave::ScopeIn {
+                    scope_id: s.scope_id,
+                    scope_type: s.scope_type,
+                    envelope: base64::engine::general_purpose::STANDARD
+                        .decode(s.envelope)
+                        .unwrap(),
+                })
+                .collect(),
+        }
+    };
+    let ready = |height: u64| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            match enclave.score("test-chain", height, &req()) {
+                ve_enclave::ScoreOutcome::Ready(s) => return s,
+                ve_enclave::ScoreOutcome::Pending => {}
+                other => panic!("{other:?}"),
+            }
+            assert!(Instant::now() < deadline, "scoring never finished");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let honest = ready(7);
+
+    let fault = enclave.sign_deviant_scores(40).unwrap();
+    let deviant = ready(8);
+    assert_eq!(deviant.score, fault.apply(honest.score));
+    assert!(deviant.score.abs_diff(honest.score) > 2);
+    // Signed like any result: the chain cannot tell, only the aggregation can.
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&id.signing_public_key).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&deviant.signature).unwrap();
+    vk.verify(&score_sign_bytes("test-chain", 8, &deviant), &sig)
+        .unwrap();
+    // Set once, at start: a second offset is refused and the first stays.
+    assert!(enclave.sign_deviant_scores(10).is_err());
+    assert_eq!(ready(9).score, deviant.score);
+}

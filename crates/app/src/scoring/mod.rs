@@ -18,6 +18,7 @@
 
 pub mod aggregate;
 pub mod extension;
+pub mod fault;
 pub mod inject;
 mod node;
 pub mod validators;

@@ -1,7 +1,7 @@
 //! The App's side of the scoring consensus: the ABCI calls, each reading the latest
 //! committed state through a throw-away overlay.
 
-use super::{extension, inject};
+use super::{extension, fault, inject};
 use crate::app::{App, BlockHeader};
 use crate::execute::TxOutcome;
 use ve_module::{BlockInfo, Context, GasMeter};
@@ -10,6 +10,13 @@ use ve_storage::{Changes, Delta, StateRead};
 use ve_types::AppError;
 
 impl App {
+    /// Turns on test fault switches (docs/scoring-consensus.md, "Fault-injection
+    /// switches"); each is honoured only while the chain allows simulated enclaves.
+    pub fn with_scoring_faults(mut self, faults: fault::Faults) -> Self {
+        self.scoring_faults = faults;
+        self
+    }
+
     /// Runs `f` against the latest committed state as block `height` at `time_unix`;
     /// whatever `f` writes is dropped.
     fn read_context<T>(
@@ -86,9 +93,12 @@ impl App {
     ) -> Vec<Vec<u8>> {
         let chain_id = self.chain_id();
         let dir = self.enclaves.clone();
+        let faults = self.scoring_faults;
         let injected = commit.and_then(|c| {
             self.read_context(height, time_unix, |ctx| {
-                inject::prepare(ctx, dir.as_ref(), &chain_id, height, c)
+                inject::prepare(ctx, dir.as_ref(), &chain_id, height, c)?
+                    .map(|tx| fault::tamper_injected(ctx, faults, height, tx))
+                    .transpose()
             })
             .unwrap_or_else(|e| {
                 tracing::warn!(height, error = %e, "not injecting identity scores");

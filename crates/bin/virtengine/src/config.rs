@@ -74,6 +74,26 @@ pub struct AppToml {
     /// The identity-scoring enclave service beside this validator (absent in older files).
     #[serde(default)]
     pub enclave: EnclaveSection,
+    /// Test-only fault injection (docs/scoring-consensus.md, "Fault-injection switches");
+    /// written only when a switch is on.
+    #[serde(default, skip_serializing_if = "FaultSection::is_off")]
+    pub fault: FaultSection,
+}
+
+/// `[fault]`: deliberate misbehaviour for tests of the scoring consensus. Honoured only
+/// while the chain allows simulated enclaves (localnets); logged loudly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSection {
+    /// Tamper the injected identity-score transaction of this node's block proposals.
+    #[serde(default)]
+    pub tamper_injected_scores: bool,
+}
+
+impl FaultSection {
+    fn is_off(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Where the node reaches its enclave service (`virtengine enclave run`).
@@ -147,6 +167,7 @@ impl AppToml {
                 level: "info".into(),
             },
             enclave: EnclaveSection::default(),
+            fault: FaultSection::default(),
         }
     }
 

@@ -76,6 +76,17 @@ pub async fn run(args: StartArgs) -> Result<()> {
             crate::node::enclave_source::EnclaveSource::new(&cfg.enclave.socket),
         ))
     };
+    let app = if cfg.fault.tamper_injected_scores {
+        tracing::warn!(
+            "FAULT INJECTION ON (app.toml [fault] tamper_injected_scores): this node proposes TAMPERED \
+             identity-score transactions while the chain allows simulated enclaves; for tests only"
+        );
+        app.with_scoring_faults(ve_app::scoring::fault::Faults {
+            tamper_injected_scores: true,
+        })
+    } else {
+        app
+    };
     tracing::info!(home = %home.root.display(), "application state opened");
 
     let abci_addr = cfg.abci.address.clone();
