@@ -63,6 +63,27 @@ pub enum DeploymentTx {
         #[command(flatten)]
         common: TxCommon,
     },
+    /// Top up a deployment's escrow account: from your balance, or with --from-grant from
+    /// a funder's deposit grant to you (the funder pays and gets the remainder back at close).
+    #[command(
+        after_help = "Examples:\n  virtengine tx deployment deposit 1000000uve --dseq 42 --from alice --yes\n  virtengine tx deployment deposit 1000000uve --dseq 42 --from-grant ve1...funder --from alice --yes"
+    )]
+    Deposit {
+        /// Amount, e.g. 1000000uve.
+        amount: String,
+        #[arg(long)]
+        dseq: u64,
+        /// Deployment owner (address or key name); default: --from.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Draw from this granter's deposit grant to --from (address or key name).
+        #[arg(long, value_name = "GRANTER")]
+        from_grant: Option<String>,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
     /// Close, pause or start one group of a deployment.
     Group {
         /// close | pause | start
@@ -239,6 +260,38 @@ pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
                 },
             );
             let summary = format!("close deployment {owner}/{dseq} (refunds the escrow remainder)");
+            broadcast(&common, &kr, &name, vec![msg], &summary).await
+        }
+        DeploymentTx::Deposit {
+            amount,
+            dseq,
+            owner,
+            from_grant,
+            from,
+            common,
+        } => {
+            use crate::cli::escrow::{address_or_key, deposit_any};
+            let coin: Coin = amount
+                .parse()
+                .with_context(|| format!("amount {amount:?}"))?;
+            let (kr, name, signer_addr) = signer(&common, &from)?;
+            let owner = match owner {
+                Some(o) => address_or_key(&common, &o)?,
+                None => signer_addr,
+            };
+            let granter = from_grant
+                .as_deref()
+                .map(|g| address_or_key(&common, g))
+                .transpose()?;
+            let aid = ve_proto::virtengine::escrow::v1::AccountId {
+                scope: "deployment".into(),
+                xid: format!("{owner}/{dseq}"),
+            };
+            let msg = deposit_any(&signer_addr, aid, &coin, granter.as_ref());
+            let source = granter
+                .map(|g| format!(" from the grant of {g}"))
+                .unwrap_or_default();
+            let summary = format!("deposit {coin} into deployment {owner}/{dseq}{source}");
             broadcast(&common, &kr, &name, vec![msg], &summary).await
         }
         DeploymentTx::Group {
