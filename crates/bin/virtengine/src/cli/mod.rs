@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod escrow;
 pub mod export;
 pub mod genesis;
+pub mod hpc;
 pub mod identity;
 pub mod init;
 pub mod keys;

@@ -83,6 +83,11 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: crate::cli::offering::OfferingQuery,
     },
+    /// HPC module: clusters, offerings, jobs.
+    Hpc {
+        #[command(subcommand)]
+        cmd: crate::cli::hpc::HpcQuery,
+    },
     /// Encryption module: recipient keys.
     Encryption {
         #[command(subcommand)]
@@ -167,6 +172,7 @@ pub async fn run(args: QueryArgs) -> Result<()> {
         QueryCmd::Offering { cmd } => {
             crate::cli::offering::run_query(&q, url, out, addr, cmd).await
         }
+        QueryCmd::Hpc { cmd } => crate::cli::hpc::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Identity { cmd } => {
             crate::cli::identity::run_query(&q, url, out, addr, cmd).await
         }

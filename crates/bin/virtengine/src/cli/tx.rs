@@ -65,6 +65,11 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: crate::cli::offering::OfferingTx,
     },
+    /// HPC module: clusters, offerings, jobs, status reports, disputes.
+    Hpc {
+        #[command(subcommand)]
+        cmd: crate::cli::hpc::HpcTx,
+    },
     /// Encryption module: recipient keys for envelopes.
     Encryption {
         #[command(subcommand)]
@@ -184,6 +189,7 @@ pub async fn run(args: TxArgs) -> Result<()> {
         TxCmd::Audit { cmd } => crate::cli::audit::run_tx(cmd).await,
         TxCmd::Cert { cmd } => crate::cli::cert::run_tx(cmd).await,
         TxCmd::Offering { cmd } => crate::cli::offering::run_tx(cmd).await,
+        TxCmd::Hpc { cmd } => crate::cli::hpc::run_tx(cmd).await,
         TxCmd::Identity { cmd } => crate::cli::identity::run_tx(cmd).await,
     }
 }
