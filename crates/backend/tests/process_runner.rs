@@ -238,6 +238,12 @@ fn busybox_httpd_serves_its_page_unprivileged_in_its_own_namespaces() {
         let ours = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
         assert_ne!(theirs, ours, "{ns} namespace is shared with the host");
     }
+    // It cannot regain privileges: no_new_privs, no capabilities, and a bounding set cut
+    // to setgid, setuid and sys_chroot (what `chroot --userspec` needed).
+    assert_eq!(proc_field(init, "NoNewPrivs:"), "1");
+    assert_eq!(proc_field(init, "CapEff:"), "0000000000000000");
+    assert_eq!(proc_field(init, "CapPrm:"), "0000000000000000");
+    assert_eq!(proc_field(init, "CapBnd:"), "00000000000400c0");
     // Its environment is the manifest's plus the port, nothing from the host.
     let env = std::fs::read(format!("/proc/{init}/environ")).unwrap();
     let env = String::from_utf8_lossy(&env);
@@ -373,6 +379,7 @@ fn provisioning_the_same_lease_twice_yields_one_workload() {
     assert_eq!(runner.list().unwrap().len(), 1);
     let inv = runner.inventory().unwrap();
     assert_eq!((inv.workloads, inv.allocated.memory_bytes), (1, 64 * MIB));
+    wait_served(&again.endpoints[0].address()); // the sandbox is up
     let inits = fx
         .pids(&l)
         .into_iter()
@@ -467,27 +474,11 @@ fn teardown_leaves_no_process_cgroup_or_directory() {
         ],
     };
     runner.provision(&l, &two).unwrap();
-    let mut pids = Vec::new();
-    for s in ["a", "b"] {
-        let procs = fx
-            .cfg
-            .cgroup_root
-            .join("pids")
-            .join(&fx.cfg.cgroup_parent)
-            .join(l.key())
-            .join(s)
-            .join("cgroup.procs");
-        pids.extend(
-            std::fs::read_to_string(procs)
-                .unwrap()
-                .lines()
-                .map(|l| l.parse::<i32>().unwrap()),
-        );
-    }
-    assert!(
-        pids.len() >= 6,
-        "launcher, unshare and the workloads: {pids:?}"
-    );
+    // Launcher, unshare and workload of each service, plus a's two background sleeps.
+    let pids = wait_until("every process to start", Duration::from_secs(10), || {
+        let p = fx.pids(&l);
+        (p.len() >= 8).then_some(p)
+    });
     runner.suspend(&l).unwrap(); // frozen processes must die too
 
     let usage = runner.teardown(&l).unwrap().expect("final usage");

@@ -7,7 +7,9 @@
 //! `/proc`, and records the exit status in `exit_status` when the namespace ends.
 //! `init.sh` is pid 1 of the new namespaces: it sets the host name, binds `/dev/null` and
 //! friends into the root, then `exec`s the workload chrooted, as the unprivileged workload
-//! user (capabilities dropped by the uid change), with only the manifest's environment.
+//! user (capabilities dropped by the uid change; `no_new_privs` set and the bounding set
+//! cut to what `chroot --userspec` needs, so nothing can regain privileges), with only the
+//! manifest's environment.
 //! Scripts instead of `pre_exec` hooks: the workspace forbids `unsafe`, and a shell
 //! between fork and exec is also what lets the workload outlive the runner.
 
@@ -173,7 +175,8 @@ impl Launch<'_> {
              set -e\n\
              hostname {host}\n\
              {binds}\
-             exec env -i {env} chroot --userspec={uid}:{gid} --groups={gid} {root} {argv}\n",
+             exec setpriv --no-new-privs --bounding-set=-all,+sys_chroot,+setuid,+setgid \
+             env -i {env} chroot --userspec={uid}:{gid} --groups={gid} {root} {argv}\n",
             host = qs(self.hostname),
             env = env.join(" "),
             uid = self.uid,

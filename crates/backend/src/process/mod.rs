@@ -122,7 +122,7 @@ impl ProcessRunner {
         };
         cgroups.check()?;
         for tool in [
-            "unshare", "setsid", "chroot", "hostname", "mount", "cp", "chown",
+            "unshare", "setsid", "setpriv", "chroot", "hostname", "mount", "cp", "chown",
         ] {
             if !tool_exists(tool) {
                 return Err(BackendError::Environment(format!(
