@@ -244,8 +244,14 @@ impl Chain {
 }
 
 impl BlockSource for &Chain {
-    async fn latest_height(&self) -> Result<u64, DaemonError> {
-        Ok(self.client.rpc.status().await?.latest_height())
+    async fn settled_height(&self) -> Result<u64, DaemonError> {
+        Ok(self
+            .client
+            .rpc
+            .status()
+            .await?
+            .latest_height()
+            .saturating_sub(1))
     }
 
     async fn events_at(&self, height: u64) -> Result<Vec<ChainEvent>, DaemonError> {

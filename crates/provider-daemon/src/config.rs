@@ -35,7 +35,7 @@
 //! # script = "/etc/virtengine/price.sh"; script_timeout_ms = 2000
 //!
 //! [capacity]
-//! backend = "static"                      # declared inventory (see docs/provider-daemon.md)
+//! backend = "static"                      # or "process" (ve-backend's sandboxed runner)
 //! cpu_millicores = 8000
 //! memory_mib = 16384
 //! storage_gib = 200
@@ -126,16 +126,43 @@ pub struct PricingConfig {
     pub script_timeout_ms: u64,
 }
 
+/// `backend = "static"`: the numbers below are the capacity. `backend = "process"`: the
+/// sandboxed process runner of `ve-backend` (needs root) reports it; the numbers, if all
+/// given, cap what it offers (default: the host's CPUs, memory and disk).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityConfig {
     #[serde(default = "default_capacity_backend")]
     pub backend: String,
-    pub cpu_millicores: u64,
-    pub memory_mib: u64,
-    pub storage_gib: u64,
+    #[serde(default)]
+    pub cpu_millicores: Option<u64>,
+    #[serde(default)]
+    pub memory_mib: Option<u64>,
+    #[serde(default)]
+    pub storage_gib: Option<u64>,
     #[serde(default)]
     pub gpus: u64,
+    /// process runner: its state directory (default `<state_dir>/process-runner`).
+    #[serde(default)]
+    pub runner_state_dir: Option<PathBuf>,
+    /// process runner: where `scripts/build-images.sh` put the images.
+    #[serde(default)]
+    pub images_dir: Option<PathBuf>,
+    /// process runner: its cgroup group (everything in it belongs to the runner).
+    #[serde(default)]
+    pub cgroup_parent: Option<String>,
+}
+
+impl CapacityConfig {
+    /// The declared capacity, if all of cpu, memory and storage are given.
+    pub fn declared(&self) -> Option<crate::resources::Resources> {
+        Some(crate::resources::Resources {
+            cpu_millicores: self.cpu_millicores?,
+            memory_bytes: self.memory_mib?.saturating_mul(1 << 20),
+            storage_bytes: self.storage_gib?.saturating_mul(1 << 30),
+            gpus: self.gpus,
+        })
+    }
 }
 
 /// How the daemon prices a screened order.
@@ -196,11 +223,16 @@ impl Config {
         c.deposit()?;
         c.fees()?;
         c.pricing()?;
-        if c.capacity.backend != "static" {
-            return Err(bad(format!(
-                "capacity.backend {:?}: only \"static\" is available so far",
-                c.capacity.backend
-            )));
+        match c.capacity.backend.as_str() {
+            "static" if c.capacity.declared().is_none() => return Err(bad(
+                "capacity.backend = \"static\" needs cpu_millicores, memory_mib and storage_gib",
+            )),
+            "static" | "process" => {}
+            other => {
+                return Err(bad(format!(
+                    "capacity.backend {other:?}: use \"static\" or \"process\""
+                )))
+            }
         }
         if c.bid.min_tenant_tier > 3 {
             return Err(bad("bid.min_tenant_tier must be 0-3"));
@@ -303,6 +335,8 @@ storage_gib = 100
         let e =
             Config::parse(&MIN.replace("per_core = \"100\"", "strategy = \"script\"")).unwrap_err();
         assert!(e.to_string().contains("pricing.script"), "{e}");
+        let e = Config::parse(&MIN.replace("storage_gib = 100", "")).unwrap_err();
+        assert!(e.to_string().contains("storage_gib"), "{e}");
         let e = Config::parse(&format!("{MIN}\nbogus = 1")).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
     }

@@ -18,8 +18,8 @@ use crate::config::Config;
 use crate::decision::Policy;
 use crate::engine::{BidEngine, BidSettings};
 use crate::error::DaemonError;
-use crate::ingest::{Ingestor, Notice};
-use crate::inventory::StaticInventory;
+use crate::ingest::{BlockSource, Ingestor, Notice};
+use crate::inventory;
 use crate::metrics;
 use crate::store::Store;
 
@@ -73,7 +73,7 @@ pub async fn build(config: &Config) -> Result<(BidEngine, Store), DaemonError> {
             max_attempts: config.bid.max_attempts,
         },
         pricing: config.pricing()?,
-        inventory: Box::new(StaticInventory::from_config(&config.capacity)),
+        inventory: inventory::from_config(&config.capacity, &config.state_dir)?,
     };
     let store = Store::open(&config.state_dir)?;
     Ok((engine, store))
@@ -102,7 +102,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let chain = &engine.chain;
     let start = match (store.checkpoint()?, config.start_height) {
         (Some(_), _) => 0, // the checkpoint decides
-        (None, 0) => chain.client.rpc.status().await?.latest_height(),
+        (None, 0) => chain.settled_height().await?.max(1),
         (None, h) => h,
     };
     let ingestor = Ingestor::new(chain, start);

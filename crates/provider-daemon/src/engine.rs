@@ -89,7 +89,7 @@ impl BidEngine {
         };
         let available = self
             .inventory
-            .total()
+            .total()?
             .saturating_sub(&store.reserved_total()?);
         let input = Input {
             order: &order.facts,
@@ -189,6 +189,19 @@ impl BidEngine {
         let since = rec.bid_height.unwrap_or(rec.seen_height);
         if height.saturating_sub(since) < self.settings.timeout_blocks {
             return Ok(());
+        }
+        // MsgCloseBid on an *active* bid would end its lease: close only a bid the chain
+        // shows open right now. (A lease created in the block between this query and the
+        // close tx is the remaining window; the chain offers no close-if-open message.)
+        match self.chain.our_bid(key).await? {
+            Some(b) if b.state == ve_proto::virtengine::market::v1::BidState::Open as i32 => {}
+            Some(_) => return Ok(()), // lease or loss: its event moves the record
+            None => {
+                rec.close("bid_missing");
+                store.put(key, &rec)?;
+                metrics::reservations("released", 1);
+                return Ok(());
+            }
         }
         let resp = self.chain.close_bid(key).await?;
         if !resp.is_ok() {

@@ -20,6 +20,8 @@ pub enum DaemonError {
     Keyring(#[from] ve_client::KeyringError),
     #[error("chain answered without {0}")]
     Missing(&'static str),
+    #[error("workload back end: {0}")]
+    Backend(String),
 }
 
 impl DaemonError {
@@ -34,6 +36,7 @@ impl DaemonError {
             DaemonError::Tx(_) => 6,
             DaemonError::Keyring(_) => 7,
             DaemonError::Missing(_) => 8,
+            DaemonError::Backend(_) => 9,
         }
     }
 }

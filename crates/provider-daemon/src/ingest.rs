@@ -16,7 +16,9 @@ use crate::store::{Applied, Store};
 
 /// Where heights come from: the node's RPC in the daemon, a map in tests.
 pub trait BlockSource {
-    fn latest_height(&self) -> impl Future<Output = Result<u64, DaemonError>>;
+    /// The highest height whose results are surely stored (CometBFT's `/status` shows a
+    /// block before it is executed, so this is one below the latest).
+    fn settled_height(&self) -> impl Future<Output = Result<u64, DaemonError>>;
     fn events_at(&self, height: u64) -> impl Future<Output = Result<Vec<ChainEvent>, DaemonError>>;
 }
 
@@ -24,7 +26,7 @@ pub trait BlockSource {
 pub enum Notice {
     /// The websocket announced this committed height.
     NewBlock(u64),
-    /// Poll: ask the node for its latest height.
+    /// Poll: ask the node for its settled height.
     Tick,
 }
 
@@ -62,7 +64,7 @@ impl<S: BlockSource> Ingestor<S> {
     pub async fn on_notice(&self, store: &Store, notice: Notice) -> Result<Outcome, DaemonError> {
         let target = match notice {
             Notice::NewBlock(h) => h,
-            Notice::Tick => self.source.latest_height().await?,
+            Notice::Tick => self.source.settled_height().await?,
         };
         let mut out = Outcome::default();
         let mut h = self.next_height(store)?;
@@ -94,7 +96,7 @@ mod tests {
     }
 
     impl BlockSource for &FakeChain {
-        async fn latest_height(&self) -> Result<u64, DaemonError> {
+        async fn settled_height(&self) -> Result<u64, DaemonError> {
             Ok(self.blocks.keys().next_back().copied().unwrap_or(0))
         }
         async fn events_at(&self, h: u64) -> Result<Vec<ChainEvent>, DaemonError> {

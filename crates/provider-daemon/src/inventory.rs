@@ -1,33 +1,90 @@
-//! Where the daemon's capacity comes from. The workload back ends (`ve-backend`, being
-//! written) will report their real inventory through this trait; until then the
-//! operator declares it in the config (`[capacity] backend = "static"`).
+//! Where the daemon's capacity comes from: a workload back end's inventory
+//! (`ve_backend::Backend::inventory`, e.g. the sandboxed process runner) or, for hosts
+//! without one, capacity declared in the config (`[capacity] backend = "static"`).
+//!
+//! The daemon subtracts its own reservations (bids and leases) from the *total*: a
+//! lease's workload is both reserved here and allocated in the back end, so using the
+//! back end's `available` would count it twice.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ve_backend::process::{ProcessRunner, RunnerConfig};
 
 use crate::config::CapacityConfig;
+use crate::error::DaemonError;
 use crate::resources::Resources;
 
-/// Total capacity a back end can place workloads on (reservations are subtracted by
-/// the daemon, which owns them).
 pub trait Inventory: Send + Sync {
-    fn total(&self) -> Resources;
+    /// Total capacity workloads can be placed on. An error means "unknown now": the
+    /// daemon makes no bid this round rather than guess.
+    fn total(&self) -> Result<Resources, DaemonError>;
 }
 
 /// Capacity declared in the config file.
 #[derive(Debug, Clone)]
 pub struct StaticInventory(pub Resources);
 
-impl StaticInventory {
-    pub fn from_config(c: &CapacityConfig) -> Self {
-        Self(Resources {
-            cpu_millicores: c.cpu_millicores,
-            memory_bytes: c.memory_mib.saturating_mul(1 << 20),
-            storage_bytes: c.storage_gib.saturating_mul(1 << 30),
-            gpus: c.gpus,
-        })
+/// The inventory named by `[capacity]`; `state_dir` is the daemon's.
+pub fn from_config(
+    c: &CapacityConfig,
+    state_dir: &Path,
+) -> Result<Box<dyn Inventory>, DaemonError> {
+    match c.backend.as_str() {
+        "process" => {
+            let mut rc = RunnerConfig::new(
+                c.runner_state_dir
+                    .clone()
+                    .unwrap_or_else(|| state_dir.join("process-runner")),
+            );
+            if let Some(d) = &c.images_dir {
+                rc.images_dir = d.clone();
+            }
+            if let Some(p) = &c.cgroup_parent {
+                rc.cgroup_parent = p.clone();
+            }
+            rc.capacity = c.declared().map(|r| ve_backend::Resources {
+                cpu_millicores: r.cpu_millicores,
+                memory_bytes: r.memory_bytes,
+                storage_bytes: r.storage_bytes,
+                gpu_count: u32::try_from(r.gpus).unwrap_or(u32::MAX),
+            });
+            let runner =
+                ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?;
+            Ok(Box::new(BackendInventory(Arc::new(runner))))
+        }
+        _ => Ok(Box::new(StaticInventory(c.declared().ok_or_else(
+            || DaemonError::Config("static capacity needs cpu, memory and storage".into()),
+        )?))),
     }
 }
 
 impl Inventory for StaticInventory {
-    fn total(&self) -> Resources {
-        self.0
+    fn total(&self) -> Result<Resources, DaemonError> {
+        Ok(self.0)
+    }
+}
+
+/// The inventory a workload back end reports.
+pub struct BackendInventory(pub Arc<dyn ve_backend::Backend>);
+
+impl std::fmt::Debug for BackendInventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BackendInventory({})", self.0.name())
+    }
+}
+
+impl Inventory for BackendInventory {
+    fn total(&self) -> Result<Resources, DaemonError> {
+        let inv = self
+            .0
+            .inventory()
+            .map_err(|e| DaemonError::Backend(e.to_string()))?;
+        Ok(Resources {
+            cpu_millicores: inv.total.cpu_millicores,
+            memory_bytes: inv.total.memory_bytes,
+            storage_bytes: inv.total.storage_bytes,
+            gpus: u64::from(inv.total.gpu_count),
+        })
     }
 }
