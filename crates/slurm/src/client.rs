@@ -26,6 +26,9 @@ use crate::state::JobStatus;
 /// Default time a single SLURM command may take (slurmctld retries for a while when slow).
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long [`Slurm::usage`] waits for slurmdbd to complete an ended job's record.
+pub const FINAL_RECORD_WAIT: Duration = Duration::from_secs(5);
+
 /// Talks to the SLURM cluster this host is a client of.
 #[derive(Clone, Debug)]
 pub struct Slurm {
@@ -114,15 +117,23 @@ impl Slurm {
         }
     }
 
-    /// What the job used so far (running) or in total (ended), from accounting.
+    /// What the job used so far (running) or in total (ended), from accounting. For an ended
+    /// job this waits briefly (up to [`FINAL_RECORD_WAIT`]) for slurmdbd to finish writing the
+    /// record; check [`JobUsage::is_final`] before billing.
     pub async fn usage(&self, job_id: u64) -> Result<JobUsage> {
-        let rows = parse_sacct(
-            &self
-                .checked("sacct", &sacct_args(job_id), None)
-                .await?
-                .stdout,
-        )?;
-        usage_from_sacct(job_id, &rows)?.ok_or(SlurmError::JobNotFound(job_id))
+        let deadline = tokio::time::Instant::now() + FINAL_RECORD_WAIT;
+        loop {
+            let out = self.checked("sacct", &sacct_args(job_id), None).await?;
+            let rows = parse_sacct(&out.stdout)?;
+            let usage = usage_from_sacct(job_id, &rows)?.ok_or(SlurmError::JobNotFound(job_id))?;
+            if usage.is_final
+                || !usage.state.is_terminal()
+                || tokio::time::Instant::now() >= deadline
+            {
+                return Ok(usage);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// Cancels the job (`scancel`). Cancelling a job that already ended is not an error.

@@ -22,7 +22,7 @@ mod spec;
 mod state;
 mod units;
 
-pub use client::{Slurm, DEFAULT_COMMAND_TIMEOUT};
+pub use client::{Slurm, DEFAULT_COMMAND_TIMEOUT, FINAL_RECORD_WAIT};
 pub use error::{Result, SlurmError};
 pub use inventory::{
     parse_gpu_gres, parse_nodes, parse_partitions, ClusterInventory, CpuCounts, GpuGres, Node,

@@ -2,7 +2,7 @@
 //! the formats SLURM documents (sacct/sinfo man pages).
 
 use crate::inventory::{parse_gpu_gres, parse_nodes, GpuGres};
-use crate::records::{parse_sacct, parse_sbatch_parsable, parse_squeue};
+use crate::records::{parse_sacct, parse_sbatch_parsable, parse_squeue, usage_from_sacct};
 use crate::state::JobState;
 use crate::units::{parse_duration_ms, parse_memory_bytes, Tres};
 use crate::SlurmError;
@@ -147,4 +147,21 @@ fn malformed_lines_are_parse_errors_not_defaults() {
         parse_sacct("1|COMPLETED|zero|00:00:01|00:00.1||cpu=1|1|UNLIMITED|Unknown|Unknown"),
         Err(SlurmError::Parse { .. })
     ));
+}
+
+/// Seen on the local cluster right after a job ended: slurmdbd had the end but not yet the
+/// time limit of the allocation row (filled in ~1 s later).
+#[test]
+fn ended_job_record_without_time_limit_is_not_final_yet() {
+    let early = "19|COMPLETED|0:0|00:00:00|00:00.002||billing=1,cpu=1,mem=256M,node=1|1||2026-11-26T04:41:02|2026-11-26T04:41:02\n";
+    let usage = usage_from_sacct(19, &parse_sacct(early).unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(!usage.is_final);
+    let later = early.replace("|1||", "|1|00:02:00|");
+    let usage = usage_from_sacct(19, &parse_sacct(&later).unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(usage.is_final);
+    assert_eq!(usage.time_limit_minutes, Some(2));
 }

@@ -36,6 +36,7 @@ fn completed_job_has_exit_code_zero_and_sampled_usage() {
     assert_eq!((status.exit_code, status.signal), (Some(0), None));
 
     let usage = usage_from_sacct(9, &rows).unwrap().unwrap();
+    assert!(usage.is_final);
     assert_eq!(usage.elapsed_seconds, 8);
     assert_eq!(usage.cpu_time_ms, 6_966);
     assert_eq!(usage.max_rss_bytes, Some(4868 * 1024));
@@ -110,7 +111,10 @@ fn running_job_has_no_exit_code_yet() {
     let status = status_from_sacct(11, &rows).unwrap().unwrap();
     assert_eq!((status.state, status.exit_code), (JobState::Running, None));
     let usage = usage_from_sacct(11, &rows).unwrap().unwrap();
-    assert_eq!((usage.end, usage.time_limit_minutes), (None, Some(1)));
+    assert_eq!(
+        (usage.end, usage.time_limit_minutes, usage.is_final),
+        (None, Some(1), false)
+    );
 }
 
 #[test]

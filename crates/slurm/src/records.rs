@@ -54,7 +54,11 @@ pub struct SacctRow {
     pub max_rss_bytes: Option<u64>,
     pub alloc_tres: Tres,
     pub nodes: u64,
+    /// `None` when unlimited or not yet recorded (see `time_limit_recorded`).
     pub time_limit_ms: Option<u64>,
+    /// slurmdbd fills some fields of the allocation row (the time limit) a moment after the
+    /// job ended; an empty Timelimit on the allocation row means the record is not final yet.
+    pub time_limit_recorded: bool,
     pub start: Option<String>,
     pub end: Option<String>,
 }
@@ -92,6 +96,7 @@ pub fn parse_sacct(stdout: &str) -> Result<Vec<SacctRow>> {
                         .map_err(|_| SlurmError::parse("sacct NNodes", line, "not a number"))?
                 },
                 time_limit_ms: parse_duration_ms(limit)?,
+                time_limit_recorded: !limit.is_empty(),
                 start: timestamp(start),
                 end: timestamp(end),
             })
@@ -115,6 +120,9 @@ pub struct JobUsage {
     pub allocated: Tres,
     /// Time limit in minutes; `None` when unlimited.
     pub time_limit_minutes: Option<u64>,
+    /// The job ended and slurmdbd has written its whole record: these numbers will not change.
+    /// Accounting is written asynchronously, so right after the end this can still be false.
+    pub is_final: bool,
     /// Start/end as SLURM prints them (controller local time, `YYYY-MM-DDTHH:MM:SS`).
     pub start: Option<String>,
     pub end: Option<String>,
@@ -175,9 +183,11 @@ pub fn usage_from_sacct(job_id: u64, rows: &[SacctRow]) -> Result<Option<JobUsag
         .filter(|r| r.job_id == main.job_id || r.job_id.starts_with(&prefix))
         .filter_map(|r| r.max_rss_bytes)
         .max();
+    let state = JobState::from_slurm(&main.state)?;
     Ok(Some(JobUsage {
         job_id,
-        state: JobState::from_slurm(&main.state)?,
+        state,
+        is_final: state.is_terminal() && main.end.is_some() && main.time_limit_recorded,
         elapsed_seconds: main.elapsed_ms / 1000,
         cpu_time_ms: main.total_cpu_ms,
         max_rss_bytes,
