@@ -2,6 +2,8 @@
 //! scripts/setup.sh). Without a running controller these tests fail and say how to start it.
 //! The time-limit test needs ~60-95 s (1-minute limit + slurmctld's 30 s check period); the
 //! others run beside it, so the file takes about as long as that one test.
+// Test helpers outside #[test] fns fail loudly by design.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
 use std::time::Duration;
