@@ -59,12 +59,14 @@ pub struct RunnerConfig {
     pub workload_gid: u32,
     /// `pids.max` of each service.
     pub pids_max: u64,
+    /// A service log longer than this is cut to its last quarter by the sampler.
+    pub max_log_bytes: u64,
 }
 
 impl RunnerConfig {
     /// Defaults: images in `/var/lib/virtengine/images`, cgroups under
     /// `/sys/fs/cgroup/<controller>/virtengine`, ports 31000-31999 on 127.0.0.1,
-    /// workloads as `nobody` (65534), 256 processes per service.
+    /// workloads as `nobody` (65534), 256 processes per service, logs cut at 16 MiB.
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
         Self {
             state_dir: state_dir.into(),
@@ -77,6 +79,7 @@ impl RunnerConfig {
             workload_uid: 65534,
             workload_gid: 65534,
             pids_max: 256,
+            max_log_bytes: 16 << 20,
         }
     }
 }
@@ -197,8 +200,8 @@ impl ProcessRunner {
         Ok(report)
     }
 
-    /// Samples the memory of every workload (for memory-seconds). Call it every few
-    /// seconds, or use [`ProcessRunner::spawn_sampler`].
+    /// Samples the memory of every workload (for memory-seconds) and cuts overlong logs.
+    /// Call it every few seconds, or use [`ProcessRunner::spawn_sampler`].
     pub fn sample_usage(&self) -> Result<(), BackendError> {
         let _g = self.lock();
         for key in self.store.keys()? {
@@ -206,6 +209,10 @@ impl ProcessRunner {
                 if rec.phase == Phase::Ready {
                     let dir = self.store.lease_dir(&key);
                     Meter::load(&dir)?.sample(&dir, &self.cgroups.lease(&key), now_ms())?;
+                    for s in &rec.services {
+                        let log = ServiceDir(dir.join(&s.name)).log();
+                        trim_log(&log, self.cfg.max_log_bytes)?;
+                    }
                 }
             }
         }
@@ -642,6 +649,32 @@ fn host_capacity(state_dir: &Path) -> Result<Resources, BackendError> {
     })
 }
 
+/// If `path` is longer than `max`, keeps only its last quarter (from a line start). The
+/// workload's shell appends (`O_APPEND`), so its next write lands after the kept part.
+fn trim_log(path: &Path, max: u64) -> Result<(), BackendError> {
+    let len = match fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(BackendError::io(format!("stat {}", path.display()), e)),
+    };
+    if len <= max {
+        return Ok(());
+    }
+    let io = |e| BackendError::io(format!("trimming {}", path.display()), e);
+    let mut f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    f.seek(SeekFrom::Start(len - max / 4)).map_err(io)?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(io)?;
+    let start = tail.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+    f.set_len(0).map_err(io)?;
+    f.seek(SeekFrom::Start(0)).map_err(io)?;
+    std::io::Write::write_all(&mut f, &tail[start..]).map_err(io)
+}
+
 /// The last `n` lines of a file, reading at most 4 MiB from its end.
 fn tail_lines(path: &Path, n: usize) -> Result<Vec<String>, BackendError> {
     let mut f = match fs::File::open(path) {
@@ -679,6 +712,23 @@ mod tests {
         assert_eq!(image_name("busybox:1.36"), "busybox");
         assert_eq!(image_name("docker.io/library/busybox:latest"), "busybox");
         assert_eq!(image_name("ghcr.io/x/web@sha256:abc"), "web");
+    }
+
+    #[test]
+    fn overlong_logs_keep_their_last_quarter_from_a_line_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log");
+        let text: String = (0..100).map(|i| format!("line {i:03}\n")).collect(); // 9 B each
+        fs::write(&p, &text).unwrap();
+        trim_log(&p, 1000).unwrap();
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            text,
+            "under the limit: untouched"
+        );
+        trim_log(&p, 800).unwrap();
+        let kept = fs::read_to_string(&p).unwrap();
+        assert!(kept.len() <= 200 && kept.starts_with("line ") && kept.ends_with("line 099\n"));
     }
 
     #[test]
