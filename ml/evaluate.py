@@ -1,7 +1,9 @@
 """Evaluate the model set on the held-out split; writes ml/eval/results.json and ml/eval/report.md.
 
-1. Face match: texture similarity (cosine of the Rust LBP descriptors) over every document-photo x
-   selfie pair of the split (presentation-attack selfies excluded). Genuine = same identity.
+1. Face match: embedding similarity (cosine of the Rust-computed dlib ResNet embeddings, the
+   scorer's face_embedding_similarity) over every document-photo x selfie pair of the split
+   (presentation-attack selfies excluded); the classical LBP texture and landmark-geometry
+   descriptors are reported alongside for comparison. Genuine = same identity.
    Impostors are reported as (a) different real people only and (b) all, including synthetic
    warp identities of the same real person. ROC: TAR at FAR = 1 %, AUC.
 2. OCR field accuracy: OCR'd value == printed value (after the scorer's normalisation) per field,
@@ -20,13 +22,14 @@ import vebin
 FIELDS = ["name", "date_of_birth", "document_number", "expiry_date", "nationality"]
 
 
-def face_pairs(rows, cross_only=False, descriptor="texture"):
+def face_pairs(rows, cross_only=False, descriptor="embedding"):
     """All doc-photo x selfie pairs with both faces found. Returns (similarities, same_identity).
 
-    descriptor "texture": cosine of the LBP descriptors (the scorer's face_texture_similarity);
+    descriptor "embedding": cosine of the learned embeddings (face_embedding_similarity);
+    "texture": cosine of the LBP descriptors (face_texture_similarity);
     "geometry": minus the RMS distance of the aligned landmark sets (face_geometry_distance).
     """
-    key = "geometry" if descriptor == "geometry" else "texture"
+    key = descriptor
     docs = [(r["truth"]["doc_identity"], r["truth"]["doc_source"], r["doc_face"][key]) for r in rows
             if r.get("doc_face") and r["truth"]["category"] != "low_quality"]
     selfies = [(r["truth"]["selfie_identity"], r["truth"]["selfie_source"], r["selfie_face"][key]) for r in rows
@@ -35,7 +38,11 @@ def face_pairs(rows, cross_only=False, descriptor="texture"):
         return np.zeros(0), np.zeros(0, bool)
     D = np.array([d[2] for d in docs], np.float64)
     S = np.array([s[2] for s in selfies], np.float64)
-    if key == "texture":
+    if key == "embedding":
+        D = D / np.linalg.norm(D, axis=1, keepdims=True)
+        S = S / np.linalg.norm(S, axis=1, keepdims=True)
+        sims = D @ S.T
+    elif key == "texture":
         sims = D @ S.T
     else:
         diff = D[:, None, :] - S[None, :, :]
@@ -79,6 +86,10 @@ def main():
     res["face_match_all_impostors"] = roc(sims, same)
     sims, same = face_pairs(rows, cross_only=True)
     res["face_match_real_people_only"] = roc(sims, same)
+    sims, same = face_pairs(rows, descriptor="texture")
+    res["texture_match_all_impostors"] = roc(sims, same)
+    sims, same = face_pairs(rows, cross_only=True, descriptor="texture")
+    res["texture_match_real_people_only"] = roc(sims, same)
     sims, same = face_pairs(rows, descriptor="geometry")
     res["geometry_match_all_impostors"] = roc(sims, same)
     sims, same = face_pairs(rows, cross_only=True, descriptor="geometry")
@@ -139,8 +150,10 @@ def write_report(res, path):
     L = [f"Held-out split `{res['split']}`: {res['samples']} samples. Model-set hash `{res['model_hash']}`.", ""]
     L.append("| face match | genuine pairs | impostor pairs | TAR @ FAR=1% | AUC |")
     L.append("|---|---|---|---|---|")
-    for k, name in [("face_match_real_people_only", "texture, impostors = different real people"),
-                    ("face_match_all_impostors", "texture, impostors incl. synthetic warp identities"),
+    for k, name in [("face_match_real_people_only", "embedding (dlib ResNet), impostors = different real people"),
+                    ("face_match_all_impostors", "embedding (dlib ResNet), impostors incl. synthetic warp identities"),
+                    ("texture_match_real_people_only", "LBP texture, different real people"),
+                    ("texture_match_all_impostors", "LBP texture, incl. warp identities"),
                     ("geometry_match_real_people_only", "landmark geometry, different real people"),
                     ("geometry_match_all_impostors", "landmark geometry, incl. warp identities")]:
         r = res[k]

@@ -97,7 +97,7 @@ def main():
         "sklearn_version": __import__("sklearn").__version__,
         "train_samples": int(len(y)), "train_positive": int(y.sum()), "train_accuracy": round(acc, 4),
         "dataset": "ml/dataset.py --split train --n 320 --seed 1 (see docs/ml.md)",
-        "face_match_min": "texture-similarity threshold at FAR=1% over training doc/selfie pairs",
+        "face_match_min": "embedding-similarity threshold at FAR=1% over training doc/selfie pairs",
     }
     with open(f"{a.models}/feature_spec.json", "w") as f:
         json.dump(spec, f, indent=2, sort_keys=True)

@@ -14,7 +14,7 @@ pub enum ScoringError {
         width: u32,
         height: u32,
     },
-    #[error("model {path} could not be loaded ({reason}): regenerate the model set with `make -C ml all`")]
+    #[error("model {path} could not be loaded ({reason}): generate the face embedding with `bash ml/fetch_face_embedding.sh` or the whole model set with `bash ml/run.sh`")]
     ModelLoad { path: String, reason: String },
     #[error("model set in {dir} is invalid: {reason}")]
     ModelSet { dir: String, reason: String },

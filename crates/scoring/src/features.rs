@@ -1,4 +1,4 @@
-//! The one feature definition (`veid-features/v1`) used for both training and inference.
+//! The one feature definition (`veid-features/v2`) used for both training and inference.
 //!
 //! `ml/` never re-implements these features: it calls the `ve-scoring extract` binary built from
 //! this crate, so the trust model is trained on exactly the quantized vector the scorer feeds it.
@@ -6,21 +6,23 @@
 use std::path::Path;
 
 use crate::error::ScoringError;
-use crate::face::{geometry_distance, texture_similarity, Face, FaceModels};
+use crate::face::{embedding_similarity, geometry_distance, texture_similarity, Face, FaceModels};
 use crate::imgops::Rgb;
 use crate::ocr::{self, OcrResult, FIELDS};
 use crate::quality::{self, LivenessCues, Quality, WORK_SIDE};
 
-pub const FEATURE_VERSION: &str = "veid-features/v1";
+/// v2 added `face_embedding_similarity` (learned embedding) as the face-match feature.
+pub const FEATURE_VERSION: &str = "veid-features/v2";
 /// Features are quantized to integers at this scale (1e-4) before the model sees them.
 pub const QUANT_SCALE: i32 = 10_000;
 
-pub const FEATURE_NAMES: [&str; 36] = [
+pub const FEATURE_NAMES: [&str; 37] = [
     "doc_face_detected",
     "doc_face_score",
     "selfie_face_detected",
     "selfie_face_score",
     "selfie_mesh_score",
+    "face_embedding_similarity",
     "face_texture_similarity",
     "face_geometry_distance",
     "doc_sharpness",
@@ -161,10 +163,15 @@ impl Extractor {
         f.push(det(&selfie_face));
         f.push(selfie_face.as_ref().map_or(0.0, |x| x.score));
         f.push(selfie_face.as_ref().map_or(0.0, |x| x.mesh_score));
-        let (sim, geo) = match (&doc_face, &selfie_face) {
-            (Some(a), Some(b)) => (texture_similarity(a, b), geometry_distance(a, b).min(1.0)),
-            _ => (0.0, 1.0),
+        let (emb, sim, geo) = match (&doc_face, &selfie_face) {
+            (Some(a), Some(b)) => (
+                embedding_similarity(a, b),
+                texture_similarity(a, b),
+                geometry_distance(a, b).min(1.0),
+            ),
+            _ => (0.0, 0.0, 1.0),
         };
+        f.push(emb);
         f.push(sim);
         f.push(geo);
         let q = &doc_quality;

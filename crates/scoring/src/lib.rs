@@ -2,8 +2,9 @@
 //! and the model-set hash.
 //!
 //! Pipeline (all in this crate, pure Rust except the `tesseract` CLI for OCR):
-//! face detection (BlazeFace) and face-mesh landmarks (MediaPipe) via tract-onnx, an
-//! eye-aligned LBP + landmark-geometry face descriptor, document quality (sharpness,
+//! face detection (BlazeFace) and face-mesh landmarks (MediaPipe) via tract-onnx, a learned
+//! 128-d face embedding (dlib's ResNet, converted to ONNX) on a five-point-aligned chip plus
+//! secondary LBP + landmark-geometry descriptors, document quality (sharpness,
 //! brightness, contrast, noise, skew), passive liveness cues on the selfie (moiré, saturation,
 //! glare, face texture), OCR fields with validation, then a small MLP trust model (ONNX,
 //! trained by `ml/` on features produced by this crate's `ve-scoring extract`).
@@ -15,6 +16,7 @@
 //! only integers leave it.
 #![allow(clippy::disallowed_types)] // f32/f64: off-chain image processing; outputs are quantized integers.
 
+pub mod embedding;
 pub mod error;
 pub mod face;
 pub mod features;
@@ -39,10 +41,11 @@ use onnx::OnnxModel;
 pub const SPEC_FILE: &str = "feature_spec.json";
 pub const TRUST_MODEL_FILE: &str = "trust_model.onnx";
 /// Files covered by the model-set hash, in hashing order.
-pub const MODEL_SET_FILES: [&str; 4] = [
+pub const MODEL_SET_FILES: [&str; 5] = [
     SPEC_FILE,
     face::DETECTOR_FILE,
     face::LANDMARK_FILE,
+    embedding::EMBEDDING_FILE,
     TRUST_MODEL_FILE,
 ];
 
@@ -53,7 +56,7 @@ pub const NEEDS_REVIEW_MIN: u8 = 50;
 /// Thresholds for reason codes; written by training into `feature_spec.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ReasonThresholds {
-    /// Face texture similarity below this => FACE_MISMATCH (the FAR = 1 % operating point).
+    /// Face embedding similarity below this => FACE_MISMATCH (the FAR = 1 % operating point).
     pub face_match_min: f32,
     /// Moiré cue above this => POSSIBLE_SCREEN_REPLAY.
     pub moire_max: f32,
@@ -344,7 +347,7 @@ pub fn reasons(ex: &Extraction, score: u8, t: &ReasonThresholds) -> Vec<ReasonCo
     }
     if ex.doc_face.is_none() || ex.selfie_face.is_none() {
         r.push(ReasonCode::MissingFace);
-    } else if ex.feature("face_texture_similarity") < t.face_match_min {
+    } else if ex.feature("face_embedding_similarity") < t.face_match_min {
         r.push(ReasonCode::FaceMismatch);
     }
     let found = ex.ocr.fields.len();

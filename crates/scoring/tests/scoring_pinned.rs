@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use ve_scoring::{ReasonCode, ScoreResult, Scorer, ScoringError, ScoringInput, Status};
 
-const PINNED_MODEL_HASH: &str = "6a0161ec42f36506d9e4495f1b20f2ae8ffa7acbafe4d82f9c0ad6b41b00005a";
+const PINNED_MODEL_HASH: &str = "464fe3c19d3f176f3bed951b6ec913f8a5dcd5e91828e459840d2c3470c48710";
 const REFERENCE_DATE: u32 = 20261126;
 const GENUINE_NAME: &str = "LINA BERGER";
 const GENUINE_DOB: &str = "1971-05-17";
@@ -69,7 +69,7 @@ fn genuine_applicant_is_verified_with_pinned_output() {
     );
     assert_eq!(
         (r.score, r.probability_micros, r.status),
-        (100, 999_072, Status::Verified),
+        (100, 999_865, Status::Verified),
         "{r:#?}"
     );
     assert_eq!(
@@ -77,7 +77,8 @@ fn genuine_applicant_is_verified_with_pinned_output() {
         vec![ReasonCode::Success, ReasonCode::HighConfidence]
     );
     assert_eq!(hex::encode(r.model_hash), PINNED_MODEL_HASH);
-    assert_eq!(r.feature_version, "veid-features/v1");
+    assert_eq!(r.feature_version, "veid-features/v2");
+    assert_eq!(r.features["face_embedding_similarity"], 9971);
     assert_eq!(r.features["face_texture_similarity"], 9329);
     assert_eq!(r.features["live_moire"], 2298);
     assert_eq!(r.features["ocr_valid_document_number"], 10_000);
@@ -113,7 +114,9 @@ fn selfie_of_another_person_is_rejected_as_face_mismatch() {
         GENUINE_NAME,
         GENUINE_DOB,
     );
-    assert!(r.features["face_texture_similarity"] < genuine.features["face_texture_similarity"]);
+    assert!(
+        r.features["face_embedding_similarity"] < genuine.features["face_embedding_similarity"]
+    );
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn tampered_document_number_fails_validation_and_is_rejected() {
         r.features["ocr_valid_document_number"], 0,
         "its ICAO check digit is wrong"
     );
-    assert_eq!((r.score, r.status), (18, Status::Rejected), "{r:#?}");
+    assert_eq!((r.score, r.status), (33, Status::Rejected), "{r:#?}");
     assert_eq!(r.reason_codes, vec![ReasonCode::OcrValidationFailed]);
 }
 
@@ -251,7 +254,7 @@ fn model_set_with_another_feature_version_is_refused() {
     let spec = std::fs::read_to_string(models().join(ve_scoring::SPEC_FILE)).unwrap();
     std::fs::write(
         dir.path().join(ve_scoring::SPEC_FILE),
-        spec.replace("veid-features/v1", "veid-features/v0"),
+        spec.replace("veid-features/v2", "veid-features/v0"),
     )
     .unwrap();
     let e = Scorer::load(dir.path()).unwrap_err();

@@ -102,7 +102,7 @@ fn real_main() -> Result<(), String> {
                     })
                     .collect();
                 let face = |f: &Option<ve_scoring::face::Face>| {
-                    f.as_ref().map(|f| serde_json::json!({"score": f.score, "texture": f.texture, "geometry": f.geometry}))
+                    f.as_ref().map(|f| serde_json::json!({"score": f.score, "embedding": f.embedding, "texture": f.texture, "geometry": f.geometry}))
                 };
                 Ok(serde_json::json!({
                     "features": e.quantized,
@@ -113,7 +113,8 @@ fn real_main() -> Result<(), String> {
             })?;
         }
         Some("embed") => {
-            // stdin: one image path per line -> stdout: {"path", "face": null | {score, texture, geometry}}
+            // stdin: one image path per line -> stdout: {"path", "face": null | {score, mesh_score,
+            // bbox, five_points, embedding, texture, geometry}}
             let faces = ve_scoring::face::FaceModels::load(Path::new(&arg(1)?))
                 .map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
@@ -127,7 +128,7 @@ fn real_main() -> Result<(), String> {
                     .map_err(|e| e.to_string())?
                     .limit_side(1280);
                 let face = faces.analyse(&img).map_err(|e| e.to_string())?.map(|(f, _)| {
-                    serde_json::json!({"score": f.score, "mesh_score": f.mesh_score, "texture": f.texture, "geometry": f.geometry})
+                    serde_json::json!({"score": f.score, "mesh_score": f.mesh_score, "bbox": f.bbox, "five_points": f.five_points, "embedding": f.embedding, "texture": f.texture, "geometry": f.geometry})
                 });
                 writeln!(out, "{}", serde_json::json!({"path": path, "face": face}))
                     .map_err(|e| e.to_string())?;
