@@ -47,9 +47,7 @@ fn model_bill(nodes: u128, cores: u128, secs: u128, ran: bool) -> u128 {
     if !ran {
         return 0;
     }
-    model_cost(nodes, cores, secs)
-        .max(MIN_CHARGE)
-        .min(MAX_PRICE)
+    model_cost(nodes, cores, secs).clamp(MIN_CHARGE, MAX_PRICE)
 }
 
 #[derive(Default, Debug)]

@@ -1,8 +1,8 @@
 //! The money rules, as pure integer functions (docs/hpc.md "Billing").
 //!
-//! - Cost = ⌊(node_s·node_hour + core_s·core_hour + gpu_s·gpu_hour + mem_GB_s·mem_hour
-//!   + storage_GB_s·storage_hour) / 3600⌋ + ⌊network_bytes·network_gb / 10^9⌋, then
-//!   × the queue's multiplier ⌊·m/10000⌋. Every step rounds down (in the tenant's favour),
+//! - Cost = ⌊(node_s·node_hour + core_s·core_hour + gpu_s·gpu_hour + mem_GB_s·mem_hour +
+//!   storage_GB_s·storage_hour) / 3600⌋ + ⌊network_bytes·network_gb / 10^9⌋, then
+//!   times the queue's multiplier ⌊·m/10000⌋. Every step rounds down (in the tenant's favour),
 //!   and the hourly terms are summed in unit-seconds before the one division, so a job is
 //!   not under-billed by per-term rounding.
 //! - Bill = 0 for a job that never started; otherwise max(cost, minimum_charge), capped at

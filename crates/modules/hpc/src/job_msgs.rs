@@ -351,10 +351,7 @@ fn final_usage(
     if state == JobState::Timeout {
         return Ok(ceiling);
     }
-    let u = reported
-        .cloned()
-        .or_else(|| j.usage.clone())
-        .unwrap_or_default();
+    let u = reported.cloned().or(j.usage).unwrap_or_default();
     Ok(billing::cap_usage(&u, &ceiling))
 }
 
@@ -482,7 +479,7 @@ impl ReportJobUsageHandler {
         if j.state != JobState::Queued as i32 && j.state != JobState::Running as i32 {
             return Err(wrong_state(&j, "reporting usage"));
         }
-        let u = m.usage.clone().unwrap_or_default();
+        let u = m.usage.unwrap_or_default();
         check_growth(&j, &u)?;
         let ceiling = billing::usage_for(
             &j.resources.clone().unwrap_or_default(),

@@ -154,7 +154,7 @@ impl Keeper {
 
         job.state = end.state as i32;
         job.completed_at = now;
-        job.usage = Some(end.usage.clone());
+        job.usage = Some(end.usage);
         job.cancelled_by = end.cancelled_by;
         let customer = parse_addr(&job.customer)?;
         let provider = parse_addr(&job.provider)?;
