@@ -151,6 +151,30 @@ impl Slurm {
         Ok(())
     }
 
+    /// Stops a running job's processes (SIGSTOP) keeping its allocation (`scontrol suspend`;
+    /// needs SlurmUser or root).
+    pub async fn suspend(&self, job_id: u64) -> Result<()> {
+        self.scontrol_job("suspend", job_id).await
+    }
+
+    /// Continues a suspended job (`scontrol resume`).
+    pub async fn resume(&self, job_id: u64) -> Result<()> {
+        self.scontrol_job("resume", job_id).await
+    }
+
+    async fn scontrol_job(&self, verb: &str, job_id: u64) -> Result<()> {
+        let args = vec![verb.to_string(), job_id.to_string()];
+        let out = self.run("scontrol", &args, None).await?;
+        if out.stderr.contains("Invalid job id") {
+            return Err(SlurmError::JobNotFound(job_id));
+        }
+        if out.success {
+            Ok(())
+        } else {
+            Err(self.failure("scontrol", &args, out))
+        }
+    }
+
     /// Partitions and nodes with their CPUs, memory, GPUs and state (`sinfo`).
     pub async fn inventory(&self) -> Result<ClusterInventory> {
         let partitions = self.checked("sinfo", &sinfo_partition_args(), None).await?;

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod backend;
 mod client;
 mod error;
 mod inventory;
@@ -22,6 +23,7 @@ mod spec;
 mod state;
 mod units;
 
+pub use backend::{SlurmBackend, HOST_IMAGE};
 pub use client::{Slurm, DEFAULT_COMMAND_TIMEOUT, FINAL_RECORD_WAIT};
 pub use error::{Result, SlurmError};
 pub use inventory::{

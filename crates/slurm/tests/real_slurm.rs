@@ -135,7 +135,10 @@ async fn completed_job_usage_has_cpu_time_and_allocation() {
         (JobState::Completed, true),
         "{usage:?}"
     );
-    assert!(usage.cpu_time_ms >= 500, "the loop's CPU time is accounted: {usage:?}");
+    assert!(
+        usage.cpu_time_ms >= 500,
+        "the loop's CPU time is accounted: {usage:?}"
+    );
     assert!(usage.elapsed_seconds >= 1, "{usage:?}");
     assert_eq!(
         (
