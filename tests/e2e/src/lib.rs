@@ -643,6 +643,43 @@ impl Localnet {
         run_cmd(&self.bin, args, timeout)
     }
 
+    /// `args` plus the flags that point a client command at this localnet (its keyring
+    /// with the test backend, node0's RPC), with a 120 s timeout.
+    pub fn client(&self, args: &[&str]) -> Run {
+        let node = self.rpc.url.clone();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&[
+            "--home",
+            &self.home_str,
+            "--keyring-backend",
+            "test",
+            "--node",
+            &node,
+        ]);
+        self.cli(&all, Duration::from_secs(120))
+    }
+
+    /// A `tx …` command signed for this chain without a prompt; its run and its JSON output.
+    pub fn tx_json(&self, args: &[&str]) -> (Run, Value) {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--chain-id", CHAIN_ID, "--yes", "--output", "json"]);
+        let r = self.client(&all);
+        let v = r
+            .json()
+            .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()));
+        (r, v)
+    }
+
+    /// A `query …` command that must succeed; its JSON output.
+    pub fn query_json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--output", "json"]);
+        let r = self.client(&all);
+        assert!(r.success, "{}", r.describe());
+        r.json()
+            .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()))
+    }
+
     fn read_accounts(&self) -> Vec<(String, String)> {
         let p = self.home.join("accounts.json");
         let text =

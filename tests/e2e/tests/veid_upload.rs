@@ -2,7 +2,8 @@
 //! and a selfie with the CLI (sealed to the identity recipient set, signed by the
 //! localnet's approved test capture client and by the user's key), requests
 //! verification, and the request is visible as pending. A replayed salt is refused with
-//! identity code 7, and a validator's stand-in recipient key opens the stored envelope.
+//! identity code 7. The recipient set is the validator's enclave key; that the enclave
+//! opens and scores the scopes is tests/veid_scoring.rs.
 
 #![allow(
     clippy::disallowed_methods,
@@ -25,72 +26,46 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `args` plus the flags that point the CLI at this localnet.
 fn cli(net: &Localnet, args: &[&str]) -> Run {
-    let node = net.rpc.url.clone();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&[
-        "--home",
-        &net.home_str,
-        "--keyring-backend",
-        "test",
-        "--node",
-        &node,
-    ]);
-    net.cli(&all, TIMEOUT)
+    net.client(args)
 }
 
 fn tx_json(net: &Localnet, args: &[&str]) -> (Run, Value) {
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["--chain-id", CHAIN_ID, "--yes", "--output", "json"]);
-    let r = cli(net, &all);
-    let v = r
-        .json()
-        .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()));
-    (r, v)
+    net.tx_json(args)
 }
 
 fn query_json(net: &Localnet, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["--output", "json"]);
-    let r = cli(net, &all);
-    assert!(r.success, "{}", r.describe());
-    r.json()
-        .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()))
+    net.query_json(args)
 }
 
 #[test]
 fn user_uploads_document_and_selfie_with_the_cli_and_the_request_is_pending() {
-    let net = Localnet::start("veid", &["--timeout-commit", "500ms"]);
+    // 2 s blocks: the enclave scores a request about 3 blocks after it, and the pending
+    // state is checked before that.
+    let net = Localnet::start("veid", &["--timeout-commit", "2s"]);
     net.wait_height(2, Duration::from_secs(60));
     let home = net.home.clone();
 
-    // The localnet wrote its approved test capture client and one stand-in recipient key
-    // per validator, and lists them in localnet.json.
+    // The localnet wrote its approved test capture client, and the identity recipient set
+    // is its validator's enclave key (registered, active), not a key file anywhere.
     assert!(home.join("capture-client.key").is_file());
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(home.join("localnet.json")).unwrap())
             .unwrap();
-    let recipients = manifest["veid"]["identity_recipients"]
+    let enclaves = manifest["veid"]["enclaves"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(recipients.len(), 1, "{manifest}");
-    let standin_key = PathBuf::from(str_of(&recipients[0]["standin_key_file"]));
-    assert!(
-        standin_key.starts_with(net.node_home())
-            && standin_key
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .contains("STANDIN"),
-        "{}",
-        standin_key.display()
+    assert_eq!(enclaves.len(), 1, "{manifest}");
+    let active = query_json(&net, &["query", "enclave", "active-keys"]);
+    assert_eq!(
+        active["keys"][0]["envelope_fingerprint"], enclaves[0]["fingerprint"],
+        "{active}"
     );
     let params = query_json(&net, &["query", "identity", "params"]);
     assert_eq!(
         params["params"]["recipient_fingerprints"],
-        serde_json::json!([str_of(&recipients[0]["fingerprint"])]),
+        serde_json::json!([str_of(&enclaves[0]["fingerprint"])]),
         "{params}"
     );
 
@@ -291,9 +266,9 @@ fn user_uploads_document_and_selfie_with_the_cli_and_the_request_is_pending() {
     let listed = query_json(&net, &["query", "identity", "scopes", "carol"]);
     assert_eq!(listed["scopes"].as_array().unwrap().len(), 2, "{listed}");
 
-    // node0's stand-in recipient key opens the stored document envelope to the photo.
+    // The stored document envelope can be exported; it is addressed to the enclave key
+    // (only the enclave service, which holds the sealed secret, opens it).
     let env = net.home.join("doc.env");
-    let out = net.home.join("doc.opened");
     let q = query_json(
         &net,
         &[
@@ -307,24 +282,7 @@ fn user_uploads_document_and_selfie_with_the_cli_and_the_request_is_pending() {
         ],
     );
     assert_eq!(q["scope"]["scope_id"], doc_id.as_str(), "{q}");
-    let opened = net.cli(
-        &[
-            "envelope",
-            "open",
-            "--key",
-            standin_key.to_str().unwrap(),
-            env.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        TIMEOUT,
-    );
-    assert!(opened.success, "{}", opened.describe());
-    assert_eq!(
-        std::fs::read(&out).unwrap(),
-        std::fs::read(&doc).unwrap(),
-        "the opened scope is the uploaded photo (which carried no metadata to strip)"
-    );
+    assert!(std::fs::metadata(&env).unwrap().len() > 1000);
 
     net.stop();
 }

@@ -85,6 +85,29 @@ impl GenesisFile {
         self.set_app_state(&AppGenesis::default())
     }
 
+    /// `consensus_params.abci.vote_extensions_enable_height`: from this height CometBFT
+    /// calls ExtendVote, the path identity scores take (docs/scoring-consensus.md). The
+    /// template of `virtengine init` leaves it 0 (off) until the chain's validators run
+    /// enclave services; a localnet sets 1.
+    pub fn set_vote_extensions_enable_height(&mut self, height: u64) -> Result<()> {
+        let params = self
+            .obj_mut()?
+            .entry("consensus_params")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .context("genesis consensus_params must be an object")?;
+        let abci = params
+            .entry("abci")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .context("genesis consensus_params.abci must be an object")?;
+        abci.insert(
+            "vote_extensions_enable_height".into(),
+            json!(height.to_string()),
+        );
+        Ok(())
+    }
+
     pub fn chain_id(&self) -> Option<&str> {
         self.doc.get("chain_id").and_then(Value::as_str)
     }
@@ -192,5 +215,40 @@ impl GenesisFile {
             .validate()
             .map_err(|e| anyhow::anyhow!("app_state is invalid: {e}"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn template() -> GenesisFile {
+        let mut g = GenesisFile { doc: json!({}) };
+        g.prepare("virtengine-1", &ConsensusSettings::default())
+            .unwrap();
+        g
+    }
+
+    #[test]
+    fn the_init_template_refuses_simulated_enclaves() {
+        let p = template().app_state().unwrap().enclave.params;
+        assert!(
+            !p.allow_simulated,
+            "a real chain must not accept SIMULATED reports"
+        );
+        assert!(p.simulated_platform_key.is_empty());
+    }
+
+    #[test]
+    fn vote_extensions_are_off_in_the_template_and_set_by_height() {
+        let mut g = template();
+        let at = |g: &GenesisFile| {
+            g.doc["consensus_params"]["abci"]["vote_extensions_enable_height"].clone()
+        };
+        assert_eq!(at(&g), json!("0"));
+        g.set_vote_extensions_enable_height(1).unwrap();
+        assert_eq!(at(&g), json!("1"));
+        assert_eq!(g.doc["consensus_params"]["block"]["max_gas"], json!("-1"));
     }
 }

@@ -153,7 +153,9 @@ pub enum IdentityQuery {
     /// One scope; --envelope-out writes its encrypted payload (an envelope) to a file.
     #[command(after_help = "Example:\n  \
         virtengine query identity scope alice id_document-3f9c0a1b2c3d4e5f --envelope-out doc.env\n  \
-        virtengine envelope open --key node0/identity-recipient.STANDIN-for-enclave-key.key doc.env --out doc.jpg")]
+        virtengine envelope open --key <an identity recipient's X25519 key file> doc.env --out doc.jpg\n\n\
+        On a localnet the recipients are the validators' enclaves: their keys are sealed\n\
+        (node<i>/enclave), only the enclave service opens the scopes.")]
     Scope {
         /// Address (ve1...) or key name.
         address: String,

@@ -73,6 +73,12 @@ pub enum QueryCmd {
         #[command(subcommand)]
         cmd: crate::cli::audit::AuditQuery,
     },
+    /// Enclave registry: validators' enclave identities, the active keys (identity
+    /// recipient set), the measurement allow-list, params.
+    Enclave {
+        #[command(subcommand)]
+        cmd: crate::cli::enclave::EnclaveQuery,
+    },
     /// Cert module: mTLS certificates.
     Cert {
         #[command(subcommand)]
@@ -169,6 +175,7 @@ pub async fn run(args: QueryArgs) -> Result<()> {
         }
         QueryCmd::Audit { cmd } => crate::cli::audit::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Cert { cmd } => crate::cli::cert::run_query(&q, url, out, addr, cmd).await,
+        QueryCmd::Enclave { cmd } => crate::cli::enclave::run_query(&q, url, out, addr, cmd).await,
         QueryCmd::Offering { cmd } => {
             crate::cli::offering::run_query(&q, url, out, addr, cmd).await
         }

@@ -55,6 +55,11 @@ pub enum TxCmd {
         #[command(subcommand)]
         cmd: crate::cli::audit::AuditTx,
     },
+    /// Enclave registry: register, re-attest or rotate your validator's enclave.
+    Enclave {
+        #[command(subcommand)]
+        cmd: crate::cli::enclave::EnclaveTx,
+    },
     /// Cert module: generate, publish and revoke your mTLS certificate.
     Cert {
         #[command(subcommand)]
@@ -188,6 +193,7 @@ pub async fn run(args: TxArgs) -> Result<()> {
         TxCmd::Provider { cmd } => crate::cli::provider::run_tx(cmd).await,
         TxCmd::Audit { cmd } => crate::cli::audit::run_tx(cmd).await,
         TxCmd::Cert { cmd } => crate::cli::cert::run_tx(cmd).await,
+        TxCmd::Enclave { cmd } => crate::cli::enclave::run_tx(cmd).await,
         TxCmd::Offering { cmd } => crate::cli::offering::run_tx(cmd).await,
         TxCmd::Hpc { cmd } => crate::cli::hpc::run_tx(cmd).await,
         TxCmd::Identity { cmd } => crate::cli::identity::run_tx(cmd).await,

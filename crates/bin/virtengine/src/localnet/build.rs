@@ -7,13 +7,11 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use ve_client::capture::ClientKey;
 use ve_client::{Backend, Keyring};
-use ve_crypto::envelope::RecipientSecretKey;
 use ve_types::Coins;
 
 use super::{
-    Account, BuildArgs, IdentityRecipient, Manifest, NodeEntry, VeidSetup, ACCOUNTS,
-    ACCOUNT_BALANCE, CAPTURE_CLIENT_ID, CAPTURE_CLIENT_KEY_FILE, CHAIN_ID,
-    IDENTITY_RECIPIENT_STANDIN_FILE, NODE_PORT_STRIDE,
+    Account, BuildArgs, Manifest, NodeEntry, VeidSetup, ACCOUNTS, ACCOUNT_BALANCE,
+    CAPTURE_CLIENT_ID, CAPTURE_CLIENT_KEY_FILE, CHAIN_ID, NODE_PORT_STRIDE,
 };
 use crate::cli::init::{init_node, InitParams};
 use crate::config::Ports;
@@ -113,10 +111,13 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
     // One genesis, built in node0 and copied to the others.
     let first = homes.first().context("no nodes")?;
     let mut genesis = GenesisFile::load(&first.genesis())?;
+    let mut consensus_addresses = Vec::new();
     for (h, (n, _)) in homes.iter().zip(&nodes) {
         let key = cometbft::read_validator_key(h)?;
-        genesis.upsert_validator(&key.pub_key, 10, &n.name)?;
+        consensus_addresses.push(genesis.upsert_validator(&key.pub_key, 10, &n.name)?);
     }
+    // Identity scores travel in vote extensions (docs/scoring-consensus.md).
+    genesis.set_vote_extensions_enable_height(1)?;
     let keyring = Keyring::open(home, Backend::Test).context("opening the test keyring")?;
     let balance: Coins = ACCOUNT_BALANCE
         .parse()
@@ -143,7 +144,21 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
         .address
         .parse::<ve_types::Address>()
         .map_err(|e| anyhow::anyhow!("operator address: {e}"))?;
-    let veid = veid_setup(home, &homes, &nodes, &mut state, operator)?;
+    let validators: Vec<_> = homes
+        .iter()
+        .zip(&nodes)
+        .zip(consensus_addresses)
+        .map(
+            |((h, (n, _)), consensus_address)| super::enclave::Validator {
+                name: &n.name,
+                home: h,
+                consensus_address,
+            },
+        )
+        .collect();
+    let enclaves =
+        super::enclave::setup(home, &validators, &keyring, &mut state, &balance, operator)?;
+    let veid = veid_setup(home, &mut state, enclaves)?;
     // The MFA verifier service beside the validators (its key in the mfa genesis); the
     // `operator` test account administers the localnet (a roles genesis account).
     let node0_rpc = nodes
@@ -208,17 +223,11 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
 }
 
 /// VEID on a localnet: one approved test capture client (config genesis; its key in
-/// `<home>/capture-client.key`) and the identity recipient set. Until the enclave service
-/// of issue 5 exists, each validator gets an X25519 key generated here as a STAND-IN for
-/// its enclave key: registered in the encryption module (owned by the `operator` test
-/// account), listed in identity's `recipient_fingerprints`, and its secret written to
-/// `<node home>/identity-recipient.STANDIN-for-enclave-key.key`.
+/// `<home>/capture-client.key`) beside the validators' enclaves (the recipient set).
 fn veid_setup(
     home: &Path,
-    homes: &[NodeHome],
-    nodes: &[(NodeEntry, Ports)],
     state: &mut ve_app::AppGenesis,
-    operator: ve_types::Address,
+    enclaves: super::enclave::Setup,
 ) -> Result<VeidSetup> {
     let client = ClientKey::generate_ed25519(CAPTURE_CLIENT_ID);
     let client_file = home.join(CAPTURE_CLIENT_KEY_FILE);
@@ -239,56 +248,13 @@ fn veid_setup(
         max_version: String::new(),
         allowed_scopes: vec![],
     });
-
-    let mut recipients = Vec::new();
-    for (h, (n, _)) in homes.iter().zip(nodes) {
-        let secret = RecipientSecretKey::generate(&mut rand_core::OsRng); // allowed: localnet setup runs outside consensus
-        let public = secret.public_key();
-        let path = h.root.join(IDENTITY_RECIPIENT_STANDIN_FILE);
-        write_secret(&path, &format!("{}\n", hex::encode(*secret.to_bytes())))?;
-        state.encryption.keys.push(ve_encryption::GenesisKey {
-            address: operator,
-            public_key: public.to_hex(),
-            algorithm_id: String::new(),
-            label: format!(
-                "identity recipient of {} (STAND-IN for its issue-5 enclave key)",
-                n.name
-            ),
-        });
-        recipients.push(IdentityRecipient {
-            node: n.name.clone(),
-            fingerprint: public.fingerprint(),
-            public_key: public.to_hex(),
-            standin_key_file: path,
-        });
-    }
-    // All stand-in keys belong to one account: make room for one per validator.
-    let owned = u32::try_from(recipients.len()).unwrap_or(u32::MAX);
-    if state.encryption.params.max_keys_per_account < owned {
-        state.encryption.params.max_keys_per_account = owned;
-    }
-    state.identity.params.recipient_fingerprints =
-        recipients.iter().map(|r| r.fingerprint.clone()).collect();
     Ok(VeidSetup {
         capture_client_id: CAPTURE_CLIENT_ID.into(),
         capture_client_key: client_file,
         capture_client_public_key: client.public_key_hex(),
-        identity_recipients: recipients,
+        simulated_platform_key: enclaves.platform_key,
+        enclaves: enclaves.entries,
     })
-}
-
-/// Creates `path` with mode 0600 and writes `text`.
-fn write_secret(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let text = zeroize::Zeroizing::new(text.to_string());
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `p2p.laddr = tcp://0.0.0.0:<port>`: the node is dialled at its own address.

@@ -10,13 +10,15 @@
 //! <home>/node<i>/            a full node home (see `virtengine init`), logs in node<i>/logs/
 //! <home>/capture-client.key  the approved VEID test capture client (JSON: id, Ed25519 key),
 //!                            registered in the config module's genesis
-//! <home>/node<i>/identity-recipient.STANDIN-for-enclave-key.key
-//!                            node i's X25519 identity recipient key (64 hex): a STAND-IN
-//!                            for the enclave key of issue 5, registered in the encryption
-//!                            module and listed in identity's recipient_fingerprints
+//! <home>/SIMULATED-platform-attestation.key
+//!                            the localnet-wide SIMULATED platform key that signs every
+//!                            enclave's attestation report (see enclave.rs)
+//! <home>/node<i>/enclave/    node i's enclave service home; its X25519 key is one of the
+//!                            identity recipients, its process `node<i>-enclave`
 //! ```
 
 mod build;
+pub mod enclave;
 pub mod mfa;
 mod run;
 
@@ -44,9 +46,6 @@ pub const NODE_PORT_STRIDE: u16 = 100;
 /// The approved VEID test capture client: key file in the localnet home, and its id.
 pub const CAPTURE_CLIENT_KEY_FILE: &str = "capture-client.key";
 pub const CAPTURE_CLIENT_ID: &str = "localnet-capture";
-/// Each validator's identity recipient key (in its node home): a stand-in for the enclave
-/// encryption key of issue 5, until the enclave service exists.
-pub const IDENTITY_RECIPIENT_STANDIN_FILE: &str = "identity-recipient.STANDIN-for-enclave-key.key";
 
 #[derive(Debug, Args)]
 pub struct LocalnetArgs {
@@ -149,23 +148,19 @@ pub struct Manifest {
     pub veid: Option<VeidSetup>,
 }
 
-/// The approved test capture client and the identity recipient set of a localnet.
+/// The approved test capture client and the validators' enclaves (the identity
+/// recipient set) of a localnet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VeidSetup {
     pub capture_client_id: String,
     pub capture_client_key: PathBuf,
     pub capture_client_public_key: String,
-    /// One per validator: stand-ins for the enclave keys of issue 5.
-    pub identity_recipients: Vec<IdentityRecipient>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IdentityRecipient {
-    pub node: String,
-    pub fingerprint: String,
-    pub public_key: String,
-    /// The secret key file (64 hex characters, mode 0600).
-    pub standin_key_file: PathBuf,
+    /// The localnet-wide SIMULATED platform attestation key.
+    #[serde(default)]
+    pub simulated_platform_key: PathBuf,
+    /// One per validator: its enclave service, whose X25519 key is an identity recipient.
+    #[serde(default)]
+    pub enclaves: Vec<enclave::EnclaveEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -290,6 +285,24 @@ fn init(home: &Path, args: &InitArgs) -> Result<()> {
             n.home.display()
         );
     }
+    for e in m.veid.iter().flat_map(|v| &v.enclaves) {
+        println!(
+            "  {} (start before {}): virtengine enclave run --home {} --socket {}\n    \
+             once blocks are made: virtengine tx enclave register --file {} --from {} --home {} --keyring-backend test --node {} --yes",
+            e.process_name(),
+            e.node,
+            e.home.display(),
+            e.socket.display(),
+            e.identity_file.display(),
+            e.operator,
+            home.display(),
+            m.nodes
+                .iter()
+                .find(|n| n.name == e.node)
+                .map(|n| n.rpc.as_str())
+                .unwrap_or_default()
+        );
+    }
     Ok(())
 }
 
@@ -304,7 +317,11 @@ async fn stop(home: &Path) -> Result<()> {
         let _ = std::fs::remove_file(pids_path(home));
         return Ok(());
     }
-    println!("stopping {} node(s) in {}", running.len(), home.display());
+    println!(
+        "stopping {} process(es) (nodes and helper services) in {}",
+        running.len(),
+        home.display()
+    );
     let stops = running.iter().map(|(name, pid)| async move {
         let clean = supervise::terminate_pid(
             *pid,

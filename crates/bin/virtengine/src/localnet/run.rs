@@ -21,18 +21,15 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         .into_iter()
         .filter(|(_, pid)| supervise::alive(*pid))
         .collect();
-    if let Some((name, pid)) = alive
-        .iter()
-        .find(|(name, _)| name != super::mfa::PROCESS_NAME)
-    {
+    if let Some((name, pid)) = alive.iter().find(|(name, _)| is_node(name)) {
         bail!(
             "a localnet is already running in {} ({name} has pid {pid}): stop it with `virtengine localnet stop --home {}`",
             home.display(),
             home.display()
         );
     }
-    // Only a helper service outlived its nodes (they crashed or were killed): stop it; it
-    // is started again below with the nodes.
+    // Only helper services (MFA verifier, enclaves) outlived their nodes (they crashed or
+    // were killed): stop them; they are started again below with the nodes.
     for (name, pid) in &alive {
         if !supervise::terminate_pid(*pid, supervise::STOP_TIMEOUT).await {
             println!("{name} (pid {pid}) left over from the last run did not stop in time and was killed");
@@ -64,6 +61,29 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
 
     let exe = std::env::current_exe().context("locating the virtengine executable")?;
     let mut children: Vec<(String, Child)> = Vec::new();
+    // Each validator's enclave service first: its node asks it for scores from the first
+    // vote extension on.
+    let enclaves = manifest
+        .veid
+        .as_ref()
+        .map(|v| v.enclaves.clone())
+        .unwrap_or_default();
+    for e in &enclaves {
+        let child = super::enclave::spawn(&exe, e)?;
+        println!(
+            "started {} (pid {}, SIMULATED platform), log {}",
+            e.process_name(),
+            child.id().unwrap_or(0),
+            e.log().display()
+        );
+        children.push((e.process_name(), child));
+    }
+    write_pids(home, &children)?;
+    if let Err(e) = wait_enclaves(&enclaves, &mut children).await {
+        stop_all(&mut children).await;
+        let _ = std::fs::remove_file(pids_path(home));
+        return Err(e);
+    }
     for n in &manifest.nodes {
         let mut cmd = tokio::process::Command::new(&exe);
         cmd.arg("start")
@@ -107,6 +127,15 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         let _ = std::fs::remove_file(pids_path(home));
         return Err(e);
     }
+    if let Some(n0) = manifest.nodes.first().filter(|_| !enclaves.is_empty()) {
+        let registered =
+            super::enclave::register_all(&exe, home, &n0.rpc, &manifest.chain_id, &enclaves).await;
+        if let Err(e) = registered {
+            stop_all(&mut children).await;
+            let _ = std::fs::remove_file(pids_path(home));
+            return Err(e);
+        }
+    }
     if let Some(v) = &verifier {
         let listening = match children
             .iter_mut()
@@ -124,7 +153,7 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
     print_ready(home, &manifest);
     if let Some(v) = &verifier {
         println!(
-            "  MFA verifier:   {} (key {}, email {}; stand-in for the enclave service), log {}",
+            "  MFA verifier:   {} (key {}, email {}), log {}",
             v.url,
             v.key_id,
             if args.mfa_smtp.is_some() {
@@ -150,6 +179,27 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
     let _ = std::fs::remove_file(pids_path(home));
     println!("localnet stopped");
     res
+}
+
+/// Whether a localnet.pids name is a validator node (`node<i>`) rather than a helper
+/// service beside the nodes (`mfa-verifier`, `node<i>-enclave`).
+fn is_node(name: &str) -> bool {
+    name.strip_prefix("node")
+        .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Waits until every enclave service listens (each loads the scoring models first).
+async fn wait_enclaves(
+    enclaves: &[super::enclave::EnclaveEntry],
+    children: &mut [(String, Child)],
+) -> Result<()> {
+    for e in enclaves {
+        let name = e.process_name();
+        if let Some((_, c)) = children.iter_mut().find(|(n, _)| *n == name) {
+            super::enclave::wait_listening(e, c, Duration::from_secs(60)).await?;
+        }
+    }
+    Ok(())
 }
 
 fn write_pids(home: &Path, children: &[(String, Child)]) -> Result<()> {
@@ -250,11 +300,18 @@ async fn wait_ready(
 fn check_children(m: &Manifest, children: &mut [(String, Child)]) -> Result<()> {
     for (name, child) in children.iter_mut() {
         if let Some(status) = child.try_wait().context("checking node process")? {
+            let enclave_log = m
+                .veid
+                .iter()
+                .flat_map(|v| &v.enclaves)
+                .find(|e| e.process_name() == *name)
+                .map(|e| e.log());
             let log = m
                 .nodes
                 .iter()
                 .find(|n| n.name == *name)
                 .map(|n| n.log())
+                .or(enclave_log)
                 .unwrap_or_default();
             bail!(
                 "{name} exited ({status}); last lines of {}:\n{}",
@@ -302,12 +359,25 @@ fn print_ready(home: &Path, m: &Manifest) {
     );
     if let Some(v) = &m.veid {
         println!(
-            "  VEID:           capture client {} (key {}); identity recipients: {} STAND-IN key(s) for the issue-5 enclave keys (<node home>/{})",
+            "  VEID:           capture client {} (key {})",
             v.capture_client_id,
             v.capture_client_key.display(),
-            v.identity_recipients.len(),
-            super::IDENTITY_RECIPIENT_STANDIN_FILE
         );
+        for e in &v.enclaves {
+            println!(
+                "  enclave:        {} (SIMULATED platform, registered by {}), socket {}, log {}",
+                e.process_name(),
+                e.operator,
+                e.socket.display(),
+                e.log().display()
+            );
+        }
+        if !v.enclaves.is_empty() {
+            println!(
+                "                  identity recipients = their X25519 keys; reports signed by the SIMULATED platform key {}",
+                v.simulated_platform_key.display()
+            );
+        }
     }
     println!();
 }

@@ -1,0 +1,345 @@
+//! The localnet's identity-scoring enclaves (issue 5): one `virtengine enclave run` per
+//! validator, registered in the enclave registry, whose X25519 keys are the identity
+//! recipient set. Identity scores on a localnet come only from these services through
+//! vote extensions (docs/scoring-consensus.md).
+//!
+//! ```text
+//! <home>/SIMULATED-platform-attestation.key   the localnet-wide SIMULATED platform key
+//!                                             (hex Ed25519 seed): it signs every enclave's
+//!                                             report; its public key is enclave params
+//!                                             simulated_platform_key (allow_simulated=true)
+//! <node home>/enclave/                        the enclave home (`enclave init`): sealed keys
+//!                                             under a SIMULATED platform sealing key file
+//! <node home>/enclave/identity.SIMULATED.json `enclave show --simulated-platform-key`: keys,
+//!                                             measurement and the signed SIMULATED report
+//! <node home>/enclave/enclave.sock            the service's socket (app.toml [enclave] socket)
+//! <node home>/enclave/enclave.log             its log
+//! ```
+//!
+//! At genesis: enclave params (operators `node<i>-operator`, consensus bindings, the
+//! SIMULATED platform key), the build's measurement on the allow-list, each enclave's
+//! X25519 key in the encryption registry (owned by its operator) and identity's
+//! `recipient_fingerprints` = those keys. Registration needs a report verified at block
+//! time, so it is a transaction: `localnet start` sends `tx enclave register` (or
+//! `reattest` when a kept identity has expired) for every validator once blocks are made.
+
+#![allow(clippy::disallowed_methods)] // Instant::now: start-up deadlines are wall-clock by nature.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use tokio::process::Child;
+use ve_client::QueryClient;
+use ve_proto::virtengine::enclave::v1 as pb;
+use ve_types::{Address, Coins};
+
+use crate::cli::enclave::{create_simulated_platform_key, init_home, IdentityFile};
+use crate::config::AppToml;
+use crate::home::NodeHome;
+use crate::node::supervise;
+
+/// The localnet-wide SIMULATED platform attestation key, in the localnet home.
+pub const PLATFORM_KEY_FILE: &str = "SIMULATED-platform-attestation.key";
+/// Enclave home under each node home.
+pub const DIR: &str = "enclave";
+/// The identity with its SIMULATED report, in the enclave home.
+pub const IDENTITY_FILE: &str = "identity.SIMULATED.json";
+/// Blocks a localnet enclave attestation stays valid (days of localnet at 1 s blocks;
+/// `localnet start --keep` re-attests an expired one).
+pub const VALIDITY_BLOCKS: u64 = 1_000_000;
+/// How long `localnet start` waits for the registrations to be committed.
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// One validator's enclave service (in localnet.json).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnclaveEntry {
+    pub node: String,
+    /// Key name of the operator account in the localnet keyring (`node<i>-operator`).
+    pub operator: String,
+    pub operator_address: String,
+    pub home: PathBuf,
+    pub socket: PathBuf,
+    pub identity_file: PathBuf,
+    pub x25519_public_key: String,
+    /// The envelope fingerprint of the X25519 key (identity `recipient_fingerprints`).
+    pub fingerprint: String,
+    pub measurement: String,
+}
+
+impl EnclaveEntry {
+    pub fn process_name(&self) -> String {
+        format!("{}-enclave", self.node)
+    }
+    pub fn log(&self) -> PathBuf {
+        self.home.join("enclave.log")
+    }
+}
+
+/// A validator being built: its name, home and consensus address.
+pub struct Validator<'a> {
+    pub name: &'a str,
+    pub home: &'a NodeHome,
+    pub consensus_address: String,
+}
+
+/// What the caller funds and lists: the operator accounts created here.
+pub struct Setup {
+    pub entries: Vec<EnclaveEntry>,
+    pub platform_key: PathBuf,
+}
+
+/// Creates the SIMULATED platform key, one enclave home per validator (with its signed
+/// identity file), an operator key per validator in `keyring` (funded with `balance`),
+/// and writes the enclave, encryption and identity genesis sections of `state`. `admin`
+/// (the localnet's `operator` account) may also register an enclave, so registrations
+/// can be tried by hand; it runs no validator.
+pub fn setup(
+    home: &Path,
+    validators: &[Validator<'_>],
+    keyring: &ve_client::Keyring,
+    state: &mut ve_app::AppGenesis,
+    balance: &Coins,
+    admin: Address,
+) -> Result<Setup> {
+    let platform_key = home.join(PLATFORM_KEY_FILE);
+    let platform_public = create_simulated_platform_key(&platform_key)
+        .context("creating the localnet's SIMULATED platform key")?;
+    let signing = crate::cli::enclave::load_simulated_platform_key(&platform_key)?;
+    let models = crate::cli::enclave::default_models();
+    let params = &mut state.enclave.params;
+    params.allow_simulated = true;
+    params.simulated_platform_key = platform_public;
+    params.identity_validity_blocks = VALIDITY_BLOCKS;
+    let mut entries = Vec::new();
+    for v in validators {
+        let dir = v.home.root.join(DIR);
+        let id = init_home(&dir, &models)
+            .with_context(|| format!("creating the enclave of {}", v.name))?;
+        let file = IdentityFile::simulated(&id, &signing);
+        let identity_file = dir.join(IDENTITY_FILE);
+        let text = serde_json::to_string_pretty(&file).context("serialising")?;
+        std::fs::write(&identity_file, text + "\n")
+            .with_context(|| format!("writing {}", identity_file.display()))?;
+
+        let operator = format!("{}-operator", v.name);
+        let (info, _) = keyring
+            .add(&operator, None, "")
+            .with_context(|| format!("creating test key {operator}"))?;
+        state
+            .add_account(info.address, balance)
+            .map_err(|e| anyhow::anyhow!("funding {operator}: {e}"))?;
+        let x25519 = ve_crypto::envelope::RecipientPublicKey::from_slice(&id.x25519_public_key)
+            .map_err(|e| anyhow::anyhow!("enclave X25519 key of {}: {e}", v.name))?;
+        state.encryption.keys.push(ve_encryption::GenesisKey {
+            address: info.address,
+            public_key: x25519.to_hex(),
+            algorithm_id: String::new(),
+            label: format!("enclave key of {} (SIMULATED platform)", v.name),
+        });
+        let p = &mut state.enclave.params;
+        p.validator_operators.push(info.address);
+        p.consensus_bindings
+            .push(ve_enclave_registry::ValidatorBinding {
+                operator: info.address,
+                consensus_address: v.consensus_address.clone(),
+            });
+        let measurement = hex::encode(id.measurement);
+        if !state
+            .enclave
+            .measurements
+            .iter()
+            .any(|m| m.measurement == measurement)
+        {
+            state
+                .enclave
+                .measurements
+                .push(ve_enclave_registry::GenesisMeasurement {
+                    platform: "simulated".into(),
+                    measurement: measurement.clone(),
+                    description: "this virtengine build and its model set (SIMULATED platform)"
+                        .into(),
+                });
+        }
+        let socket = dir.join("enclave.sock");
+        let app_toml = v.home.app_toml();
+        let mut cfg = AppToml::load(&app_toml)?;
+        cfg.enclave.socket = socket.display().to_string();
+        cfg.save(&app_toml)?;
+        entries.push(EnclaveEntry {
+            node: v.name.to_string(),
+            operator,
+            operator_address: info.address.to_string(),
+            home: dir,
+            socket,
+            identity_file,
+            x25519_public_key: x25519.to_hex(),
+            fingerprint: x25519.fingerprint(),
+            measurement,
+        });
+    }
+    if !state.enclave.params.validator_operators.contains(&admin) {
+        state.enclave.params.validator_operators.push(admin);
+    }
+    state.identity.params.recipient_fingerprints =
+        entries.iter().map(|e| e.fingerprint.clone()).collect();
+    Ok(Setup {
+        entries,
+        platform_key,
+    })
+}
+
+/// Starts `virtengine enclave run` for `entry`, logging to its enclave.log.
+pub fn spawn(exe: &Path, entry: &EnclaveEntry) -> Result<Child> {
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.arg("enclave")
+        .arg("run")
+        .arg("--home")
+        .arg(&entry.home)
+        .arg("--socket")
+        .arg(&entry.socket);
+    // The service must remove a stale socket itself; a fresh start must not see the
+    // socket of a previous run as "listening".
+    let _ = std::fs::remove_file(&entry.socket);
+    supervise::spawn_logged(cmd, &entry.log())
+        .with_context(|| format!("starting the enclave service of {}", entry.node))
+}
+
+/// Waits until the service accepts connections on its socket (it loads the models first).
+pub async fn wait_listening(
+    entry: &EnclaveEntry,
+    child: &mut Child,
+    timeout: Duration,
+) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if tokio::net::UnixStream::connect(&entry.socket).await.is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait().context("checking the enclave service")? {
+            bail!(
+                "the enclave service of {} exited ({status}); last lines of {}:\n{}",
+                entry.node,
+                entry.log().display(),
+                supervise::tail(&entry.log(), 30)
+            );
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "the enclave service of {} did not listen on {} within {} s; see {}",
+                entry.node,
+                entry.socket.display(),
+                timeout.as_secs(),
+                entry.log().display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What a validator's enclave needs on chain now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needed {
+    Register,
+    Reattest,
+    Nothing,
+}
+
+/// The registry's "has no enclave identity" (enclave code 7, `EnclaveError::NotRegistered`).
+fn is_not_registered(e: &ve_client::QueryError) -> bool {
+    matches!(e, ve_client::QueryError::Abci { codespace, code, .. } if codespace == "enclave" && *code == 7)
+}
+
+async fn needed(q: &QueryClient<'_>, e: &EnclaveEntry) -> Result<Needed> {
+    let r: pb::QueryEnclaveIdentityResponse = match q
+        .query(
+            "/virtengine.enclave.v1.Query/EnclaveIdentity",
+            &pb::QueryEnclaveIdentityRequest {
+                validator: e.operator_address.clone(),
+            },
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(err) if err.is_not_found() || is_not_registered(&err) => return Ok(Needed::Register),
+        Err(err) => {
+            return Err(anyhow::anyhow!(
+                "querying the enclave identity of {}: {err}",
+                e.node
+            ))
+        }
+    };
+    Ok(match (r.identity, r.active) {
+        (None, _) => Needed::Register,
+        (Some(_), false) => Needed::Reattest,
+        (Some(_), true) => Needed::Nothing,
+    })
+}
+
+/// Registers (or re-attests) every validator's enclave with `tx enclave`, as its operator,
+/// through node `rpc`; returns once all are active.
+pub async fn register_all(
+    exe: &Path,
+    home: &Path,
+    rpc: &str,
+    chain_id: &str,
+    entries: &[EnclaveEntry],
+) -> Result<()> {
+    let node = crate::cli::query::connect(rpc)?;
+    let q = QueryClient::new(&node);
+    let mut txs = Vec::new();
+    for e in entries {
+        let action = match needed(&q, e).await? {
+            Needed::Nothing => continue,
+            Needed::Register => "register",
+            Needed::Reattest => "reattest",
+        };
+        let mut cmd = tokio::process::Command::new(exe);
+        cmd.args(["tx", "enclave", action, "--file"])
+            .arg(&e.identity_file)
+            .args(["--from", &e.operator, "--home"])
+            .arg(home)
+            .args([
+                "--keyring-backend",
+                "test",
+                "--node",
+                rpc,
+                "--chain-id",
+                chain_id,
+                "--gas",
+                "auto",
+                "--yes",
+                "--output",
+                "json",
+            ])
+            .kill_on_drop(true);
+        txs.push(async move {
+            let out = tokio::time::timeout(REGISTER_TIMEOUT, cmd.output())
+                .await
+                .with_context(|| format!("`tx enclave {action}` of {} timed out", e.node))?
+                .with_context(|| format!("running `tx enclave {action}` for {}", e.node))?;
+            if !out.status.success() {
+                bail!(
+                    "`virtengine tx enclave {action}` for {} failed:\n{}{}",
+                    e.node,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            println!("{}: enclave {action}ed (SIMULATED report)", e.node);
+            Ok(())
+        });
+    }
+    futures::future::try_join_all(txs).await?;
+    for e in entries {
+        if needed(&q, e).await? != Needed::Nothing {
+            bail!(
+                "the enclave of {} is still not active after registration: see `virtengine query enclave identity {}`",
+                e.node,
+                e.operator_address
+            );
+        }
+    }
+    Ok(())
+}
