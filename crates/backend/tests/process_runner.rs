@@ -195,6 +195,14 @@ fn wait_served(addr: &str) -> String {
     })
 }
 
+/// Pid 1 of each sandbox of the lease (stable, unlike httpd's per-request children).
+fn sandbox_inits(fx: &Fixture, lease: &LeaseId) -> Vec<i32> {
+    fx.pids(lease)
+        .into_iter()
+        .filter(|p| proc_field(*p, "NSpid:").split_whitespace().last() == Some("1"))
+        .collect()
+}
+
 fn proc_field(pid: i32, field: &str) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -223,10 +231,8 @@ fn busybox_httpd_serves_its_page_unprivileged_in_its_own_namespaces() {
 
     // The workload is pid 1 of its own pid namespace, runs as nobody, and has its own
     // mount, uts and ipc namespaces.
-    let init = fx
-        .pids(&l)
-        .into_iter()
-        .find(|p| proc_field(*p, "NSpid:").split_whitespace().last() == Some("1"))
+    let init = *sandbox_inits(&fx, &l)
+        .first()
         .expect("a namespace init among the lease's processes");
     assert!(
         proc_field(init, "Uid:").starts_with("65534"),
@@ -380,12 +386,7 @@ fn provisioning_the_same_lease_twice_yields_one_workload() {
     let inv = runner.inventory().unwrap();
     assert_eq!((inv.workloads, inv.allocated.memory_bytes), (1, 64 * MIB));
     wait_served(&again.endpoints[0].address()); // the sandbox is up
-    let inits = fx
-        .pids(&l)
-        .into_iter()
-        .filter(|p| proc_field(*p, "NSpid:").split_whitespace().last() == Some("1"))
-        .count();
-    assert_eq!(inits, 1, "exactly one sandbox runs");
+    assert_eq!(sandbox_inits(&fx, &l).len(), 1, "exactly one sandbox runs");
 
     let mut other = web();
     other.services[0].resources.memory_bytes = 128 * MIB;
@@ -402,7 +403,8 @@ fn restarted_runner_adopts_the_running_workload_and_cleans_unrecorded_cgroups() 
     let p = fx.runner().provision(&l, &web()).unwrap();
     let addr = p.endpoints[0].address();
     wait_served(&addr);
-    let pids = fx.pids(&l);
+    let inits = sandbox_inits(&fx, &l);
+    assert_eq!(inits.len(), 1);
 
     // A stray cgroup with a process in it and no record (e.g. a crash mid-provision).
     let stray_key = "00000000deadbeef";
@@ -440,7 +442,11 @@ fn restarted_runner_adopts_the_running_workload_and_cleans_unrecorded_cgroups() 
         (listed[0].lease.clone(), listed[0].state.clone()),
         (l.clone(), WorkloadState::Running)
     );
-    assert_eq!(fx.pids(&l), pids, "the same processes, not a new copy");
+    assert_eq!(
+        sandbox_inits(&fx, &l),
+        inits,
+        "the same sandbox, not a new copy"
+    );
     assert!(wait_served(&addr).contains("VirtEngine"));
     let again = fx.runner().provision(&l, &web()).unwrap();
     assert!(!again.created);
@@ -545,4 +551,36 @@ fn unknown_image_or_too_big_a_workload_is_refused_and_leaves_nothing() {
     for dir in fx.lease_cgroups(&l) {
         assert!(!dir.exists(), "{} left behind", dir.display());
     }
+}
+
+#[test]
+fn restart_cleans_up_a_workload_whose_provisioning_was_interrupted() {
+    let mut fx = Fixture::new("interrupted", 8);
+    let l = lease(9);
+    let addr = fx.runner().provision(&l, &web()).unwrap().endpoints[0].address();
+    wait_served(&addr);
+    let pids = fx.pids(&l);
+    // What a crash between starting the processes and marking the record ready leaves.
+    let record = fx.lease_dir(&l).join("record.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(text.contains("\"ready\""));
+    std::fs::write(&record, text.replace("\"ready\"", "\"launching\"")).unwrap();
+
+    fx.restart();
+    assert_eq!(fx.runner().reconcile_report().cleaned, vec![l.key()]);
+    assert!(fx.runner().reconcile_report().adopted.is_empty());
+    wait_until(
+        "the half-provisioned processes to be gone",
+        Duration::from_secs(5),
+        || {
+            pids.iter()
+                .all(|p| !Path::new(&format!("/proc/{p}")).exists())
+                .then_some(())
+        },
+    );
+    assert!(!fx.lease_dir(&l).exists());
+    assert!(http_get(&addr, Duration::from_millis(500)).is_err());
+    // The daemon's next provision creates it afresh, once.
+    assert!(fx.runner().provision(&l, &web()).unwrap().created);
+    assert_eq!(fx.runner().list().unwrap().len(), 1);
 }

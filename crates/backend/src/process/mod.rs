@@ -355,6 +355,8 @@ impl ProcessRunner {
             created_at: now_ms() / 1000,
         };
         let dir = self.store.lease_dir(&key);
+        // No record but leftovers (a cleanup that failed earlier): they are garbage.
+        self.remove_all(&key)?;
         fs::create_dir(&dir)
             .map_err(|e| BackendError::io(format!("creating {}", dir.display()), e))?;
         let started = self.store.save(&key, &rec).and_then(|()| {
