@@ -296,3 +296,18 @@ fn dispute_holds_settlement_until_a_moderator_resolves_it() {
     assert_eq!(paid, 2_000);
     assert_eq!(h.c.balance(&escrow()), 0);
 }
+
+#[test]
+fn provider_reporting_a_timeout_early_bills_only_the_time_the_job_ran() {
+    let mut h = hpc();
+    let id = h.submit();
+    h.start(id);
+    let started = h.job(id).job.unwrap().started_at;
+    h.c.node.advance_time(100);
+    h.report(id, hp::JobState::Timeout).ok();
+    let j = h.job(id).job.unwrap();
+    assert_eq!(j.state, hp::JobState::Timeout as i32);
+    let ran = (j.completed_at - started) as u128;
+    assert!(ran < u128::from(MAX_RUNTIME));
+    assert_eq!(h.billed(id), cost(ran));
+}

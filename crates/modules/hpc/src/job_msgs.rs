@@ -245,36 +245,29 @@ impl SubmitJobHandler {
         let provider = parse_addr(&o.provider)?;
         let clusters = state::provider_clusters(ctx, &provider)?;
         let cands: Vec<Candidate> = clusters.iter().map(|c| candidate(c, &r)).collect();
-        let group = if params.enable_proximity_clustering {
-            group_order(&clusters, primary.cluster_id, params.max_latency_ms)
-        } else {
-            vec![primary.cluster_id]
-        };
+        let group = group_order(&clusters, primary.cluster_id, params.max_latency_ms);
         let w = Weights {
             latency_bps: params.latency_weight_bps,
             capacity_bps: params.capacity_weight_bps,
             max_latency_ms: params.max_latency_ms,
             proximity: params.enable_proximity_clustering,
         };
-        // Only the offering's own cluster runs a single-cluster job (its partitions are
-        // the queues); peers help only as members of its proximity group.
+        // Only the offering's own cluster runs a single-cluster job (its partitions are the
+        // queues); the provider's other clusters help only as members of its proximity
+        // group, when the job does not fit the offering's cluster alone.
         let own: Vec<Candidate> = cands
             .iter()
             .filter(|c| c.cluster_id == primary.cluster_id)
             .cloned()
             .collect();
-        let outcome = scheduling::decide(&own, &w, r.nodes, &[])
-            .or_else(|_| {
-                scheduling::decide(&cands, &w, r.nodes, &group).and_then(|o| {
-                    if o.virtual_supercomputer {
-                        Ok(o)
-                    } else {
-                        Err("the offering's cluster cannot host the job".into())
-                    }
-                })
-            })
-            .map_err(HpcError::NoAvailableCluster)?;
-
+        let outcome = match scheduling::decide(&own, &w, r.nodes) {
+            Ok(o) => o,
+            Err(alone) if params.enable_proximity_clustering => {
+                scheduling::decide_group(&cands, &w, r.nodes, &group)
+                    .map_err(|g| HpcError::NoAvailableCluster(format!("{alone}; {g}")))?
+            }
+            Err(alone) => return Err(HpcError::NoAvailableCluster(alone).into()),
+        };
         let now = ctx.block().time_unix;
         let job_id = state::next_id(ctx, "job")?;
         let decision_id = state::next_id(ctx, "decision")?;
@@ -339,19 +332,32 @@ impl SubmitJobHandler {
     }
 }
 
+/// Seconds the job has been running by block time, at most its time limit.
+fn elapsed(j: &Job, now: i64) -> u64 {
+    if j.started_at == 0 {
+        return 0;
+    }
+    u64::try_from(now.saturating_sub(j.started_at))
+        .unwrap_or(0)
+        .min(j.max_runtime_seconds)
+}
+
 /// The usage a terminal report is billed for: the reported (or last interim) usage,
-/// never more than the request for the time limit; a timeout is the time limit.
+/// never more than the request for the time limit; a timeout is the request for the
+/// time it ran (the whole limit when the chain enforces it: a provider reporting a
+/// timeout early cannot bill the rest).
 fn final_usage(
     j: &Job,
     state: JobState,
     reported: Option<&UsageMetrics>,
+    now: i64,
 ) -> Result<UsageMetrics, AppError> {
     let r = j.resources.clone().unwrap_or_default();
-    let ceiling = billing::usage_for(&r, j.max_runtime_seconds)?;
     if state == JobState::Timeout {
-        return Ok(ceiling);
+        return Ok(billing::usage_for(&r, elapsed(j, now))?);
     }
-    let u = reported.cloned().or(j.usage).unwrap_or_default();
+    let ceiling = billing::usage_for(&r, j.max_runtime_seconds)?;
+    let u = reported.copied().or(j.usage).unwrap_or_default();
     Ok(billing::cap_usage(&u, &ceiling))
 }
 
@@ -436,7 +442,7 @@ impl ReportJobStatusHandler {
                 if let Some(u) = &m.usage {
                     check_growth(&j, u)?;
                 }
-                let usage = final_usage(&j, to, m.usage.as_ref())?;
+                let usage = final_usage(&j, to, m.usage.as_ref(), now)?;
                 // A provider-side cancellation is the provider's choice: nothing billed.
                 let billable = j.started_at > 0 && to != JobState::Cancelled;
                 let by = if to == JobState::Cancelled {
@@ -518,11 +524,8 @@ impl CancelJobHandler {
         // more if the provider already reported more); a provider cancelling forfeits.
         let ran = j.started_at > 0;
         let usage = if ran {
-            let elapsed = u64::try_from(ctx.block().time_unix.saturating_sub(j.started_at))
-                .unwrap_or(0)
-                .min(j.max_runtime_seconds);
             let r = j.resources.clone().unwrap_or_default();
-            let by_time = billing::usage_for(&r, elapsed)?;
+            let by_time = billing::usage_for(&r, elapsed(&j, ctx.block().time_unix))?;
             match &j.usage {
                 Some(rep) if billing::decreased(&by_time, rep).is_none() => {
                     billing::cap_usage(rep, &billing::usage_for(&r, j.max_runtime_seconds)?)

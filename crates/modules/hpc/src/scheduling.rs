@@ -90,21 +90,19 @@ fn score(c: &Candidate, w: &Weights, nodes: u32) -> CandidateScore {
     }
 }
 
-/// Picks the cluster(s) for a job of `nodes` nodes. `group` is the primary cluster's
-/// proximity group in preference order (primary first); ids not among `cands` are
-/// ignored. `Err` says why nothing fits.
-pub fn decide(
-    cands: &[Candidate],
-    w: &Weights,
-    nodes: u32,
-    group: &[u64],
-) -> Result<Outcome, String> {
+fn ranked(cands: &[Candidate], w: &Weights, nodes: u32) -> Vec<CandidateScore> {
     let mut scored: Vec<CandidateScore> = cands.iter().map(|c| score(c, w, nodes)).collect();
     scored.sort_by(|a, b| {
         b.combined_score
             .cmp(&a.combined_score)
             .then(a.cluster_id.cmp(&b.cluster_id))
     });
+    scored
+}
+
+/// Picks one cluster for a job of `nodes` nodes. `Err` says why none fits.
+pub fn decide(cands: &[Candidate], w: &Weights, nodes: u32) -> Result<Outcome, String> {
+    let scored = ranked(cands, w, nodes);
     let mut out = Outcome {
         candidates: scored.clone(),
         ..Outcome::default()
@@ -130,30 +128,47 @@ pub fn decide(
         );
         return Ok(out);
     }
-    if w.proximity && group.len() > 1 {
-        let mut have = 0u32;
-        for id in group {
-            let Some(c) = cands.iter().find(|c| c.cluster_id == *id) else {
-                continue;
-            };
-            if c.unusable.is_some() || c.available_nodes == 0 {
-                continue;
-            }
-            out.selected.push(c.cluster_id);
-            have = have.saturating_add(c.available_nodes);
-            if have >= nodes {
-                out.virtual_supercomputer = true;
-                out.reason = format!(
-                    "no single cluster has {nodes} nodes; proximity group {:?} provides {have}",
-                    out.selected
-                );
-                return Ok(out);
-            }
+    Err(match scored.first() {
+        Some(s) => format!("cluster {}: {}", s.cluster_id, s.ineligibility_reason),
+        None => "no candidate cluster".into(),
+    })
+}
+
+/// Picks a proximity group as one virtual supercomputer for a job of `nodes` nodes:
+/// `group` in preference order (the offering's cluster first); its usable members are
+/// taken in that order until their available nodes cover the job. Ids not among `cands`
+/// are ignored. Every candidate is scored for the record.
+pub fn decide_group(
+    cands: &[Candidate],
+    w: &Weights,
+    nodes: u32,
+    group: &[u64],
+) -> Result<Outcome, String> {
+    let mut out = Outcome {
+        candidates: ranked(cands, w, nodes),
+        ..Outcome::default()
+    };
+    let mut have = 0u32;
+    for id in group {
+        let Some(c) = cands.iter().find(|c| c.cluster_id == *id) else {
+            continue;
+        };
+        if c.unusable.is_some() || c.available_nodes == 0 {
+            continue;
+        }
+        out.selected.push(c.cluster_id);
+        have = have.saturating_add(c.available_nodes);
+        if have >= nodes {
+            out.virtual_supercomputer = out.selected.len() > 1;
+            out.reason = format!(
+                "no single cluster fits {nodes} nodes; proximity group {:?} provides {have}",
+                out.selected
+            );
+            return Ok(out);
         }
     }
     Err(format!(
-        "{} candidate clusters, none with {nodes} available nodes (alone or as a proximity group)",
-        cands.len()
+        "{nodes} nodes requested; the proximity group {group:?} has {have} usable nodes"
     ))
 }
 
@@ -182,7 +197,7 @@ mod tests {
     #[test]
     fn weights_trade_latency_against_capacity() {
         // 1: 10 ms, half free → 0.6·0.8 + 0.4·0.5 = 0.68; 2: 40 ms, all free → 0.12 + 0.4 = 0.52.
-        let o = decide(&[c(1, 10, 5, 10), c(2, 40, 10, 10)], &W, 2, &[]).unwrap();
+        let o = decide(&[c(1, 10, 5, 10), c(2, 40, 10, 10)], &W, 2).unwrap();
         assert_eq!(o.selected, vec![1]);
         assert_eq!(o.candidates[0].combined_score, 680_000);
         assert_eq!(o.candidates[1].combined_score, 520_000);
@@ -191,13 +206,13 @@ mod tests {
 
     #[test]
     fn equal_scores_break_ties_by_cluster_id() {
-        let o = decide(&[c(7, 10, 5, 10), c(3, 10, 5, 10)], &W, 1, &[]).unwrap();
+        let o = decide(&[c(7, 10, 5, 10), c(3, 10, 5, 10)], &W, 1).unwrap();
         assert_eq!(o.selected, vec![3]);
     }
 
     #[test]
     fn a_far_cluster_is_chosen_only_as_a_recorded_fallback() {
-        let o = decide(&[c(1, 80, 5, 10)], &W, 2, &[]).unwrap();
+        let o = decide(&[c(1, 80, 5, 10)], &W, 2).unwrap();
         assert_eq!(o.selected, vec![1]);
         assert!(o.is_fallback);
         assert!(o.fallback_reason.contains("50 ms"));
@@ -206,22 +221,27 @@ mod tests {
     #[test]
     fn a_job_larger_than_any_cluster_runs_on_the_proximity_group() {
         let cands = [c(1, 5, 4, 4), c(2, 5, 3, 4), c(3, 5, 4, 4)];
-        let o = decide(&cands, &W, 7, &[2, 1, 3]).unwrap();
+        assert!(decide(&cands, &W, 7).is_err());
+        let o = decide_group(&cands, &W, 7, &[2, 1, 3]).unwrap();
         assert!(o.virtual_supercomputer);
         assert_eq!(o.selected, vec![2, 1]);
-        assert!(decide(&cands, &W, 12, &[2, 1, 3]).is_err());
-        let no_prox = Weights {
-            proximity: false,
-            ..W
-        };
-        assert!(decide(&cands, &no_prox, 7, &[2, 1, 3]).is_err());
+        assert_eq!(o.candidates.len(), 3, "every candidate is scored");
+        assert!(decide_group(&cands, &W, 12, &[2, 1, 3]).is_err());
+    }
+
+    #[test]
+    fn a_group_is_used_even_when_a_larger_peer_alone_could_fit() {
+        // The group is the offering's cluster plus its peers in preference order.
+        let cands = [c(1, 5, 4, 4), c(2, 5, 8, 8)];
+        let o = decide_group(&cands, &W, 6, &[1, 2]).unwrap();
+        assert_eq!(o.selected, vec![1, 2]);
     }
 
     #[test]
     fn unusable_clusters_are_never_selected() {
         let mut x = c(1, 1, 10, 10);
         x.unusable = Some("cluster is offline".into());
-        let o = decide(&[x, c(2, 30, 2, 10)], &W, 2, &[]).unwrap();
+        let o = decide(&[x, c(2, 30, 2, 10)], &W, 2).unwrap();
         assert_eq!(o.selected, vec![2]);
         assert_eq!(
             o.candidates
