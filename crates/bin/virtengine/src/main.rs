@@ -64,6 +64,8 @@ enum Cmd {
     Export(cli::export::ExportArgs),
     /// Off-chain MFA factor verifier service (TOTP, email codes): stand-in for the enclave service.
     MfaVerifier(cli::mfa_verifier::MfaVerifierArgs),
+    /// DNS attestor for provider domain verification: keygen, attest once, or run the service.
+    DnsAttestor(cli::dns_attestor::DnsAttestorArgs),
     /// Benchmarks against a running chain.
     Bench {
         #[command(subcommand)]
@@ -94,6 +96,7 @@ async fn main() {
         Cmd::Export(a) => cli::export::run(a),
         Cmd::Enclave(a) => cli::enclave::run(a).await,
         Cmd::MfaVerifier(a) => cli::mfa_verifier::run(a).await,
+        Cmd::DnsAttestor(a) => cli::dns_attestor::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,

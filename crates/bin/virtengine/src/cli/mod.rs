@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cert;
 pub mod deployment;
+pub mod dns_attestor;
 pub mod enclave;
 pub mod encryption;
 pub mod envelope;

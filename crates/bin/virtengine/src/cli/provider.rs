@@ -134,20 +134,25 @@ pub enum VerifyDomain {
         #[command(flatten)]
         common: TxCommon,
     },
-    /// Submit an attestor's signed DNS lookup (from the attestor service or `sign`).
+    /// Submit an attestor's signed DNS lookup: ask a running attestor service
+    /// (--attestor-url; it resolves your TXT record now), or pass a signature obtained
+    /// otherwise (`virtengine dns-attestor attest`, `sign`).
     #[command(
-        after_help = "Example:\n  virtengine tx provider verify-domain confirm --attestor <hex pubkey> --observed-at 1700000000 --signature <hex> --from provider --yes"
+        after_help = "Examples:\n  virtengine tx provider verify-domain confirm --attestor-url http://attestor.example.com:8790 --from provider --yes\n  virtengine tx provider verify-domain confirm --attestor <hex pubkey> --observed-at 1700000000 --signature <hex> --from provider --yes"
     )]
     Confirm {
+        /// Base URL of a `virtengine dns-attestor run` service.
+        #[arg(long, conflicts_with_all = ["attestor", "observed_at", "signature"])]
+        attestor_url: Option<String>,
         /// Hex Ed25519 public key of a registered attestor.
-        #[arg(long)]
-        attestor: String,
+        #[arg(long, required_unless_present = "attestor_url")]
+        attestor: Option<String>,
         /// Unix time of the lookup, as signed.
-        #[arg(long)]
-        observed_at: i64,
+        #[arg(long, required_unless_present = "attestor_url")]
+        observed_at: Option<i64>,
         /// Hex Ed25519 signature over the payload of docs/provider.md.
-        #[arg(long)]
-        signature: String,
+        #[arg(long, required_unless_present = "attestor_url")]
+        signature: Option<String>,
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -294,6 +299,7 @@ async fn run_verify(v: VerifyDomain) -> Result<()> {
             Ok(())
         }
         VerifyDomain::Confirm {
+            attestor_url,
             attestor,
             observed_at,
             signature,
@@ -301,6 +307,14 @@ async fn run_verify(v: VerifyDomain) -> Result<()> {
             common,
         } => {
             let (kr, name, address) = signer(&common, &from)?;
+            let (attestor, observed_at, signature) = match attestor_url {
+                Some(url) => ask_attestor(&common, &address, &url).await?,
+                None => (
+                    attestor.context("--attestor is required without --attestor-url")?,
+                    observed_at.context("--observed-at is required without --attestor-url")?,
+                    signature.context("--signature is required without --attestor-url")?,
+                ),
+            };
             let m = MsgConfirmDomainVerification {
                 owner: address.to_string(),
                 attestor_public_key: hex::decode(&attestor).context("--attestor must be hex")?,
@@ -353,6 +367,54 @@ async fn run_verify(v: VerifyDomain) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Reads the provider's pending challenge from the chain and asks the attestor service at
+/// `url` to confirm it; returns (attestor key, observed_at, signature).
+async fn ask_attestor(c: &TxCommon, owner: &Address, url: &str) -> Result<(String, i64, String)> {
+    let node = crate::cli::query::connect(&c.node.node)?;
+    let r: QueryDomainVerificationResponse = QueryClient::new(&node)
+        .query(
+            "/virtengine.provider.v1.Query/DomainVerification",
+            &QueryDomainVerificationRequest {
+                owner: owner.to_string(),
+            },
+        )
+        .await
+        .map_err(|e| query_error(&c.node.node, e))?;
+    let v = r
+        .verification
+        .context("no domain verification: run `tx provider verify-domain request` first")?;
+    let challenge = ve_dns_attestor::Challenge {
+        owner: owner.to_string(),
+        domain: v.domain.clone(),
+        token: v.token.clone(),
+    };
+    let endpoint = format!("{}/v1/attest", url.trim_end_matches('/'));
+    let resp = reqwest::Client::new()
+        .post(&endpoint)
+        .json(&challenge)
+        .send()
+        .await
+        .with_context(|| format!("asking the attestor at {endpoint}"))?;
+    let status = resp.status();
+    let body: Value = resp
+        .json()
+        .await
+        .with_context(|| format!("reading the attestor's answer ({status})"))?;
+    if !status.is_success() {
+        bail!(
+            "the attestor refused ({status}): {}",
+            body["error"].as_str().unwrap_or("no reason given")
+        );
+    }
+    let a: ve_dns_attestor::Attestation =
+        serde_json::from_value(body).context("the attestor's answer is not an attestation")?;
+    eprintln!(
+        "attestor {} saw {} in {} at {}",
+        a.attestor_public_key, v.record_value, v.record_name, a.observed_at
+    );
+    Ok((a.attestor_public_key, a.observed_at, a.signature))
 }
 
 pub(crate) fn first_response<M: prost::Message + Default>(
