@@ -49,7 +49,15 @@ fn grant_limit(m: &Market) -> Option<u128> {
         return None;
     }
     let r: ep::QueryGrantResponse = query(&m.node, "/virtengine.escrow.v1.Query/Grant", &req);
-    Some(r.grant.unwrap().spend_limit.unwrap().amount.parse().unwrap())
+    Some(
+        r.grant
+            .unwrap()
+            .spend_limit
+            .unwrap()
+            .amount
+            .parse()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -60,7 +68,11 @@ fn grant_funded_top_up_pays_the_lease_and_its_remainder_returns_to_the_funder() 
     let p = m.providers[0].address;
 
     let msg = grant_msg(&m.sponsor.address, &t, GRANT);
-    let tx = sign(&mut m.sponsor, "/virtengine.escrow.v1.MsgGrantDeposit", &msg);
+    let tx = sign(
+        &mut m.sponsor,
+        "/virtengine.escrow.v1.MsgGrantDeposit",
+        &msg,
+    );
     ok(&mut m.node, tx);
     assert_eq!(grant_limit(&m), Some(GRANT));
     let by_grantee: ep::QueryGrantsResponse = query(
@@ -91,7 +103,11 @@ fn grant_funded_top_up_pays_the_lease_and_its_remainder_returns_to_the_funder() 
     assert_eq!(grant_limit(&m), Some(GRANT - TOP_UP));
     let tx = deposit_from_grant(&mut m.tenant, &sponsor, 1, TOP_UP);
     let (code, space, _) = run(&mut m.node, tx);
-    assert_eq!((code, space.as_str()), (25, "escrow"), "beyond the spend limit");
+    assert_eq!(
+        (code, space.as_str()),
+        (25, "escrow"),
+        "beyond the spend limit"
+    );
 
     let tx = create_bid(&mut m.providers[0], &t, 1, 1, RATE);
     ok(&mut m.node, tx);
@@ -107,7 +123,10 @@ fn grant_funded_top_up_pays_the_lease_and_its_remainder_returns_to_the_funder() 
     // whole grant-funded top-up returns to the funder and the grant is whole again.
     assert_eq!(m.bal(&m.sponsor.address), s0);
     assert_eq!(grant_limit(&m), Some(GRANT));
-    assert!(m.bal(&t) > t1, "the tenant gets the rest of its own deposit");
+    assert!(
+        m.bal(&t) > t1,
+        "the tenant gets the rest of its own deposit"
+    );
     assert_eq!(m.bal(&escrow_addr()), 0, "nothing stays in escrow");
     assert_eq!(m.total(), supply, "uve created or lost");
 
@@ -141,12 +160,20 @@ fn bad_grants_are_refused_with_stable_codes() {
     let tenant = m.tenant.address;
     let mut self_grant = grant_msg(&tenant, &tenant, 10);
     self_grant.grantee = self_grant.granter.clone();
-    let tx = sign(&mut m.tenant, "/virtengine.escrow.v1.MsgGrantDeposit", &self_grant);
+    let tx = sign(
+        &mut m.tenant,
+        "/virtengine.escrow.v1.MsgGrantDeposit",
+        &self_grant,
+    );
     let (code, space, _) = run(&mut m.node, tx);
     assert_eq!((code, space.as_str()), (22, "escrow"));
     let mut bad_scope = grant_msg(&m.sponsor.address, &tenant, 10);
     bad_scope.scopes = vec!["Deployment!".into()];
-    let tx = sign(&mut m.sponsor, "/virtengine.escrow.v1.MsgGrantDeposit", &bad_scope);
+    let tx = sign(
+        &mut m.sponsor,
+        "/virtengine.escrow.v1.MsgGrantDeposit",
+        &bad_scope,
+    );
     let (code, space, _) = run(&mut m.node, tx);
     assert_eq!((code, space.as_str()), (22, "escrow"));
     let (code, space) = query_err(
@@ -154,5 +181,9 @@ fn bad_grants_are_refused_with_stable_codes() {
         "/virtengine.escrow.v1.Query/Grants",
         &ep::QueryGrantsRequest::default(),
     );
-    assert_eq!((code, space.as_str()), (20, "escrow"), "neither filter given");
+    assert_eq!(
+        (code, space.as_str()),
+        (20, "escrow"),
+        "neither filter given"
+    );
 }

@@ -45,7 +45,11 @@ fn order_offering(m: &mut Market, dseq: u64) -> Vec<u8> {
         manifest_hash: vec![3; 32],
         dseq,
     };
-    sign(&mut m.tenant, "/virtengine.offering.v1.MsgOrderOffering", &msg)
+    sign(
+        &mut m.tenant,
+        "/virtengine.offering.v1.MsgOrderOffering",
+        &msg,
+    )
 }
 
 #[test]
@@ -62,7 +66,10 @@ fn only_the_offering_provider_may_bid_on_or_lease_an_offering_order() {
     let tx = create_bid(&mut m.providers[1], &t, 1, 1, 800);
     let (code, space, log) = run(&mut m.node, tx);
     assert_eq!((code, space.as_str()), (24, "market"), "{log}");
-    assert!(log.contains(&mine.to_string()), "the error names the provider: {log}");
+    assert!(
+        log.contains(&mine.to_string()),
+        "the error names the provider: {log}"
+    );
     assert_eq!(m.bal(&other), b0 - MFEE, "no bid deposit taken");
 
     let tx = create_bid(&mut m.providers[0], &t, 1, 1, 800);
