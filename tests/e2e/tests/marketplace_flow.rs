@@ -4,11 +4,14 @@
 //! a third party (bob) tops the escrow up, the tenant closes and is refunded the
 //! remainder — and every balance adds up to the unit, fees included.
 //!
-//! The provider is registered through genesis: registering with `tx provider create`
-//! needs VEID tier Standard and an MFA session, which a test cannot obtain without the
-//! enclave/scoring pipeline. So the test builds the localnet with `localnet init`, adds
-//! the `provider` account to `app_state.provider.providers` (region=eu-west, the example's
-//! placement) and starts it with `localnet start --keep`.
+//! The provider is registered through genesis: `tx provider create` needs VEID tier
+//! Standard (a VERIFIED score >= 70) and a FIDO2 + VEID MFA session. The localnet's
+//! enclave does score uploads now, but the repository's e2e fixtures
+//! (`tests/e2e/fixtures/{document,selfie}.jpg`) score 0, REJECTED (no face and no OCR
+//! fields found on the document; `ve-scoring score` gives the same), so a provider
+//! uploading them cannot reach Standard. So the test builds the localnet with
+//! `localnet init`, adds the `provider` account to `app_state.provider.providers`
+//! (region=eu-west, the example's placement) and starts it with `localnet start --keep`.
 
 #![allow(
     clippy::disallowed_methods,
