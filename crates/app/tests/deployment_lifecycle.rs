@@ -44,6 +44,7 @@ fn a_deployment_from_the_example_sdl_carries_its_manifest_hash_and_opens_one_ord
         groups: sdl.groups.clone(),
         hash: sdl.hash().to_vec(),
         deposit: Some(coin(DEPOSIT)),
+        ..Default::default()
     };
     let tx = sign(
         &mut m.tenant,

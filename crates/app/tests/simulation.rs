@@ -262,6 +262,7 @@ impl Driver {
                     groups: sdl.groups.clone(),
                     hash: sdl.hash().to_vec(),
                     deposit: coins(deposit).into_iter().next(),
+                    ..Default::default()
                 };
                 let any = to_any("/virtengine.deployment.v1.MsgCreateDeployment", &msg);
                 self.users[from].sign(vec![any], DEPLOY_FEE, DEPLOY_GAS)

@@ -157,6 +157,7 @@ pub fn create_deployment_msg(
         groups,
         hash: vec![7; 32],
         deposit: Some(coin(deposit)),
+        ..Default::default()
     }
 }
 

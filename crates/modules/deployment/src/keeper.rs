@@ -5,7 +5,7 @@ use crate::types::{self, DeploymentId, GroupId};
 use crate::{events, proto, state, DeploymentError};
 use prost::Message;
 use std::sync::Arc;
-use ve_escrow::{AccountState, EscrowKeeper};
+use ve_escrow::{AccountState, EscrowKeeper, Funding};
 use ve_identity::IdentityGate;
 use ve_module::gate::{MfaGate, SensitiveAction};
 use ve_module::Context;
@@ -53,7 +53,8 @@ pub struct NewDeployment {
     pub groups: Vec<proto::GroupSpec>,
     /// SHA-256 of the manifest's canonical encoding (docs/marketplace.md).
     pub hash: Vec<u8>,
-    /// Taken from the owner's balance into the escrow account `deployment/<owner>/<dseq>`.
+    /// Moved into the escrow account `deployment/<owner>/<dseq>` (from the owner's balance
+    /// unless [`Keeper::create_funded`] names a grant).
     pub deposit: Coin,
     /// If set, only this provider may bid on the groups' orders (an offering's provider).
     pub provider: Option<Address>,
@@ -133,11 +134,25 @@ impl Keeper {
         Self { keepers }
     }
 
-    /// Stateless and stateful checks of a new deployment, then its effects.
+    /// Stateless and stateful checks of a new deployment, then its effects; the deposit
+    /// comes from the owner's balance.
     pub fn create(
         &self,
         ctx: &mut Context<'_>,
         req: &NewDeployment,
+    ) -> Result<DeploymentId, AppError> {
+        self.create_funded(ctx, req, &Funding::Balance(req.owner))
+    }
+
+    /// [`Keeper::create`] with the deposit taken from `funding` — the owner's balance, or
+    /// a granter's balance through its escrow deposit grant to the owner (the grant's
+    /// expiry, scope and spend limit are checked by escrow; the refund at close goes to
+    /// the granter).
+    pub fn create_funded(
+        &self,
+        ctx: &mut Context<'_>,
+        req: &NewDeployment,
+        funding: &Funding,
     ) -> Result<DeploymentId, AppError> {
         if req.dseq == 0 {
             return Err(DeploymentError::InvalidId("dseq must be positive".into()).into());
@@ -195,11 +210,11 @@ impl Keeper {
             return Err(DeploymentError::DeploymentExists(id.to_string()).into());
         }
         let height = ctx.block().height;
-        self.keepers.escrow.account_create(
+        self.keepers.escrow.account_create_funded(
             ctx,
             &id.escrow_account(),
             &req.owner,
-            &req.owner,
+            funding,
             &req.deposit,
         )?;
         let count = u32::try_from(req.groups.len())

@@ -6,6 +6,7 @@ use crate::proto::*;
 use crate::types::{self, DeploymentId, GroupId};
 use crate::DeploymentError;
 use prost::Message;
+use ve_escrow::Funding;
 use ve_module::{Context, Event, MsgHandler};
 use ve_types::{Address, AppError};
 
@@ -36,6 +37,25 @@ fn new_deployment(msg: &MsgCreateDeployment) -> Result<NewDeployment, AppError> 
     })
 }
 
+/// Where the first deposit comes from: the owner's balance, or `from_grant`'s balance
+/// through its deposit grant to the owner (the owner signs as the grantee).
+fn funding(msg: &MsgCreateDeployment, owner: &Address) -> Result<Funding, AppError> {
+    if msg.from_grant.is_empty() {
+        return Ok(Funding::Balance(*owner));
+    }
+    let granter = types::parse_addr(&msg.from_grant)?;
+    if granter == *owner {
+        return Err(DeploymentError::InvalidDeposit(
+            "from_grant names the owner: leave it empty to pay from the owner's balance".into(),
+        )
+        .into());
+    }
+    Ok(Funding::Grant {
+        granter,
+        grantee: *owner,
+    })
+}
+
 impl MsgHandler for CreateDeploymentHandler {
     type Msg = MsgCreateDeployment;
     fn type_url(&self) -> &'static str {
@@ -49,6 +69,7 @@ impl MsgHandler for CreateDeploymentHandler {
     }
     fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
         let n = new_deployment(msg)?;
+        funding(msg, &n.owner)?;
         if crate::keeper::groups_len(&n.groups) > MAX_GROUPS_BYTES {
             return Err(DeploymentError::InvalidGroups(format!(
                 "groups take more than {MAX_GROUPS_BYTES} bytes"
@@ -66,7 +87,8 @@ impl MsgHandler for CreateDeploymentHandler {
     }
     fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
         let n = new_deployment(msg)?;
-        self.keeper.create(ctx, &n)?;
+        let funding = funding(msg, &n.owner)?;
+        self.keeper.create_funded(ctx, &n, &funding)?;
         ctx.emit(message_event(&n.owner));
         Ok(MsgCreateDeploymentResponse {}.encode_to_vec())
     }

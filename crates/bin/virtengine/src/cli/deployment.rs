@@ -18,10 +18,11 @@ use crate::home;
 
 #[derive(Debug, Subcommand)]
 pub enum DeploymentTx {
-    /// Create a deployment from an SDL file; the deposit moves from your balance into the
-    /// escrow account deployment/<owner>/<dseq>.
+    /// Create a deployment from an SDL file; the deposit moves from your balance (or, with
+    /// --from-grant, from a funder's deposit grant to you) into the escrow account
+    /// deployment/<owner>/<dseq>.
     #[command(
-        after_help = "Example:\n  virtengine tx deployment create examples/deployment.yaml --deposit 5000000uve --from alice --gas 1000000 --yes"
+        after_help = "Examples:\n  virtengine tx deployment create examples/deployment.yaml --deposit 5000000uve --from alice --gas 1000000 --yes\n  virtengine tx deployment create examples/deployment.yaml --deposit 5000000uve --from-grant ve1...funder --from alice --gas 1000000 --yes"
     )]
     Create {
         /// SDL file (YAML).
@@ -32,6 +33,10 @@ pub enum DeploymentTx {
         /// Deployment sequence; default: the latest block height.
         #[arg(long)]
         dseq: Option<u64>,
+        /// Pay the deposit from this granter's deposit grant to --from (address or key
+        /// name); the granter gets the remainder back at close.
+        #[arg(long, value_name = "GRANTER")]
+        from_grant: Option<String>,
         /// Owner: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
@@ -195,6 +200,7 @@ pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
             file,
             deposit,
             dseq,
+            from_grant,
             from,
             common,
         } => {
@@ -213,6 +219,10 @@ pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
                     .max(1),
             };
             let (kr, name, owner) = signer(&common, &from)?;
+            let granter = from_grant
+                .as_deref()
+                .map(|g| crate::cli::escrow::address_or_key(&common, g))
+                .transpose()?;
             let hash = sdl.hash();
             let msg = ve_proto::to_any(
                 "/virtengine.deployment.v1.MsgCreateDeployment",
@@ -221,10 +231,14 @@ pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
                     groups: sdl.groups.clone(),
                     hash: hash.to_vec(),
                     deposit: Some(proto_coin(&deposit)),
+                    from_grant: granter.map(|g| g.to_string()).unwrap_or_default(),
                 },
             );
+            let source = granter
+                .map(|g| format!(" from the grant of {g}"))
+                .unwrap_or_default();
             let summary = format!(
-                "create deployment {owner}/{dseq} ({} group(s), manifest {}) with deposit {deposit}",
+                "create deployment {owner}/{dseq} ({} group(s), manifest {}) with deposit {deposit}{source}",
                 sdl.groups.len(),
                 hex::encode(hash)
             );
