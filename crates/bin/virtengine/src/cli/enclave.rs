@@ -15,7 +15,6 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ve_client::QueryClient;
 use ve_proto::virtengine::enclave::v1 as pb;
@@ -76,18 +75,27 @@ pub enum EnclaveCmd {
     },
 }
 
-/// What `enclave show --output json` prints and `tx enclave register|reattest|rotate
-/// --file` reads: the identity plus, when signed, its attestation report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IdentityFile {
-    #[serde(flatten)]
-    pub identity: ve_enclave::EnclaveIdentity,
-    /// Hex attestation report (absent until signed).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub attestation_report: String,
-    /// Hex DER certificates of the report's chain (empty for the simulated platform).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attestation_chain: Vec<String>,
+pub use identity_file::IdentityFile;
+
+mod identity_file {
+    // serde(flatten) deserializes through serde's buffered Content type, which can hold
+    // floats; this file has none (hex strings only).
+    #![allow(clippy::disallowed_types)]
+    use serde::{Deserialize, Serialize};
+
+    /// What `enclave show --output json` prints and `tx enclave register|reattest|rotate
+    /// --file` reads: the identity plus, when signed, its attestation report.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct IdentityFile {
+        #[serde(flatten)]
+        pub identity: ve_enclave::EnclaveIdentity,
+        /// Hex attestation report (absent until signed).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        pub attestation_report: String,
+        /// Hex DER certificates of the report's chain (empty for the simulated platform).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub attestation_chain: Vec<String>,
+    }
 }
 
 impl IdentityFile {
