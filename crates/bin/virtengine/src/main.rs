@@ -62,6 +62,8 @@ enum Cmd {
     Enclave(cli::enclave::EnclaveArgs),
     /// Write the state of a stopped node as a new genesis.json (chain restart, hard fork).
     Export(cli::export::ExportArgs),
+    /// Provider operations: `provider run` starts the provider daemon (bids on orders).
+    Provider(cli::provider_daemon::ProviderArgs),
     /// Off-chain MFA factor verifier service (TOTP, email codes): stand-in for the enclave service.
     MfaVerifier(cli::mfa_verifier::MfaVerifierArgs),
     /// DNS attestor for provider domain verification: keygen, attest once, or run the service.
@@ -96,6 +98,7 @@ async fn main() {
         Cmd::Export(a) => cli::export::run(a),
         Cmd::Enclave(a) => cli::enclave::run(a).await,
         Cmd::MfaVerifier(a) => cli::mfa_verifier::run(a).await,
+        Cmd::Provider(a) => cli::provider_daemon::run(a).await,
         Cmd::DnsAttestor(a) => cli::dns_attestor::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),

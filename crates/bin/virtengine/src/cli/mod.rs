@@ -22,6 +22,7 @@ pub mod offering;
 pub mod output;
 pub mod prompt;
 pub mod provider;
+pub mod provider_daemon;
 pub mod query;
 pub mod status;
 pub mod tx;

@@ -1,0 +1,387 @@
+//! The provider daemon (issue #9 items 1-2) on a real localnet: `virtengine provider run`
+//! runs as its own process, sees a deployment's order in a committed block and bids on it
+//! with a signed `MsgCreateBid`; killed with SIGKILL and restarted, it resumes from its
+//! checkpoint, catches up on the block it missed (a second deployment created while it
+//! was down) and bids exactly once more — never again on the first order.
+//!
+//! "Exactly once" is checked on chain: the provider account's sequence counts every tx
+//! the daemon signed (a duplicate bid would be included and fail, still using a
+//! sequence number), so it must grow by exactly one per order.
+//!
+//! The provider is registered through genesis as in marketplace_flow.rs (registering
+//! with a tx needs VEID tier Standard and an MFA session).
+
+#![allow(
+    clippy::disallowed_methods,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use ve_e2e::{
+    announce_bin, free_port_offset, run_cmd, str_of, virtengine_bin, wait_until, Rpc, Run, CHAIN_ID,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+/// Rates: 0.5 core × 100 + 0.5 GiB × 100 + 1 GiB storage × 10 per block (the example
+/// SDL's cap is 1000 uve per block).
+const EXPECTED_PRICE: &str = "110uve";
+
+struct Net {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    home: String,
+    rpc: Rpc,
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let _ = run_cmd(
+            &self.bin,
+            &["localnet", "stop", "--home", &self.home],
+            Duration::from_secs(60),
+        );
+    }
+}
+
+/// The daemon process; SIGKILLed on drop so a failing test leaves nothing behind.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Net {
+    fn ok(&self, args: &[&str]) -> Value {
+        let r: Run = run_cmd(&self.bin, args, TIMEOUT);
+        assert!(r.success, "{}", r.describe());
+        r.json()
+            .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()))
+    }
+
+    fn common<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
+        args.extend_from_slice(&[
+            "--output",
+            "json",
+            "--keyring-backend",
+            "test",
+            "--home",
+            &self.home,
+            "--node",
+            &self.rpc.url,
+        ]);
+        args
+    }
+
+    fn deploy(&self, dseq: &str) {
+        let sdl = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/deployment.yaml"
+        );
+        let mut args = vec![
+            "tx",
+            "deployment",
+            "create",
+            sdl,
+            "--deposit",
+            "5000000uve",
+            "--dseq",
+            dseq,
+            "--from",
+            "alice",
+            "--gas",
+            "1000000",
+            "--fees",
+            "25000uve",
+            "--yes",
+            "--chain-id",
+            CHAIN_ID,
+        ];
+        args = self.common(args);
+        let v = self.ok(&args);
+        assert_eq!(v["code"], 0, "deployment {dseq}: {v}");
+    }
+
+    fn provider_bids(&self) -> Vec<Value> {
+        let v = self.ok(&self.common(vec!["query", "market", "bids", "--provider", "provider"]));
+        v["bids"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn sequence(&self, who: &str) -> u64 {
+        let v = self.ok(&self.common(vec!["query", "auth", "account", who]));
+        str_of(&v["account"]["sequence"]).parse().unwrap()
+    }
+
+    fn address(&self, name: &str) -> String {
+        let v = self.ok(&[
+            "keys",
+            "show",
+            name,
+            "--output",
+            "json",
+            "--keyring-backend",
+            "test",
+            "--home",
+            &self.home,
+        ]);
+        str_of(&v["address"])
+    }
+}
+
+fn start(tag: &str) -> Net {
+    let bin = virtengine_bin();
+    announce_bin(&bin);
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("ve-e2e-{tag}-"))
+        .tempdir()
+        .unwrap();
+    let home = dir.path().join("localnet").to_str().unwrap().to_string();
+    let offset = free_port_offset(tag).to_string();
+    let rpc = Rpc::new(26657 + offset.parse::<u16>().unwrap());
+    let net = Net {
+        bin,
+        dir,
+        home,
+        rpc,
+    };
+    let base = [
+        "--home",
+        &net.home,
+        "--port-offset",
+        &offset,
+        "--timeout-commit",
+        "500ms",
+    ];
+    let r = run_cmd(
+        &net.bin,
+        &[&["localnet", "init"][..], &base].concat(),
+        TIMEOUT,
+    );
+    assert!(r.success, "localnet init failed\n{}", r.describe());
+
+    let provider = net.address("provider");
+    let path = PathBuf::from(&net.home).join("node0/cometbft/config/genesis.json");
+    let mut genesis: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let section = genesis["app_state"]
+        .as_object_mut()
+        .unwrap()
+        .entry("provider")
+        .or_insert_with(|| serde_json::json!({}));
+    if section.get("providers").is_none() {
+        section["providers"] = serde_json::json!([]);
+    }
+    section["providers"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "owner": provider,
+            "host_uri": "https://provider.localnet.example:8443",
+            "attributes": {"region": "eu-west"},
+        }));
+    std::fs::write(&path, serde_json::to_vec_pretty(&genesis).unwrap()).unwrap();
+
+    let start = [
+        &[
+            "localnet",
+            "start",
+            "--keep",
+            "--detach",
+            "--ready-timeout",
+            "120",
+        ][..],
+        &base,
+    ]
+    .concat();
+    let r = run_cmd(&net.bin, &start, TIMEOUT);
+    assert!(r.success, "localnet start --keep failed\n{}", r.describe());
+    wait_until(
+        "block 2",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || net.rpc.height().filter(|h| *h >= 2),
+        || "no block 2".to_string(),
+    );
+    net
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn write_config(net: &Net, metrics_port: u16) -> PathBuf {
+    let state = net.dir.path().join("provider-state");
+    let cfg = format!(
+        r#"state_dir = "{state}"
+metrics_addr = "127.0.0.1:{metrics_port}"
+
+[chain]
+rpc = "{rpc}"
+poll_interval_ms = 1000
+
+[key]
+name = "provider"
+keyring_dir = "{home}"
+keyring_backend = "test"
+
+[bid]
+deposit = "500000uve"
+fees = "25000uve"
+gas = 1000000
+
+[pricing]
+strategy = "rates"
+per_core = "100"
+per_gib_memory = "100"
+per_gib_storage = "10"
+
+[capacity]
+cpu_millicores = 4000
+memory_mib = 8192
+storage_gib = 100
+"#,
+        state = state.display(),
+        rpc = net.rpc.url,
+        home = net.home,
+    );
+    let path = net.dir.path().join("provider-daemon.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn spawn_daemon(net: &Net, config: &Path, log: &Path) -> Daemon {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let child = Command::new(&net.bin)
+        .args(["provider", "run", "--config", config.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Daemon(child)
+}
+
+fn bid_on(net: &Net, dseq: u64, log: &Path) -> Value {
+    wait_until(
+        "the daemon's bid on chain",
+        Duration::from_secs(90),
+        Duration::from_millis(500),
+        || {
+            net.provider_bids()
+                .into_iter()
+                .find(|b| str_of(&b["id"]["dseq"]) == dseq.to_string())
+        },
+        || {
+            format!(
+                "no bid for dseq {dseq}; daemon log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        },
+    )
+}
+
+fn metric(port: u16, name: &str) -> Option<u64> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    body.lines()
+        .find(|l| l.starts_with(name) && !l.starts_with('#'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+#[test]
+fn daemon_bids_on_a_new_order_and_after_sigkill_resumes_without_bidding_twice() {
+    let net = start("pdaemon");
+    let provider = net.address("provider");
+    let log = net.dir.path().join("provider-daemon.log");
+    let metrics_port = free_port();
+    let config = write_config(&net, metrics_port);
+    let seq0 = net.sequence(&provider);
+
+    // 1. The daemon runs; the tenant deploys; the daemon's bid appears on chain.
+    let mut daemon = spawn_daemon(&net, &config, &log);
+    wait_until(
+        "the daemon's metrics endpoint",
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || metric(metrics_port, "provider_checkpoint_height"),
+        || std::fs::read_to_string(&log).unwrap_or_default(),
+    );
+    net.deploy("1");
+    let bid = bid_on(&net, 1, &log);
+    assert_eq!(bid["state"], "open", "{bid}");
+    assert_eq!(
+        bid["price"], EXPECTED_PRICE,
+        "priced by the configured rates: {bid}"
+    );
+    assert_eq!(net.sequence(&provider), seq0 + 1, "one signed tx per order");
+    wait_until(
+        "the bid counted in the daemon's metrics",
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || metric(metrics_port, "provider_bids_placed_total").filter(|n| *n == 1),
+        || std::fs::read_to_string(&log).unwrap_or_default(),
+    );
+    assert_eq!(metric(metrics_port, "provider_orders_seen_total"), Some(1));
+
+    // 2. SIGKILL: no shutdown path runs. A deployment arrives while the daemon is down.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.0.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    daemon.0.wait().unwrap();
+    net.deploy("2");
+
+    // 3. Restarted, it resumes at its checkpoint, catches up on the missed block, bids
+    //    on order 2 — and signs nothing for order 1 again.
+    let _daemon = spawn_daemon(&net, &config, &log);
+    bid_on(&net, 2, &log);
+    let h = net.rpc.height().unwrap();
+    wait_until(
+        "more blocks after the second bid",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || net.rpc.height().filter(|x| *x >= h + 6),
+        || "chain stalled".into(),
+    );
+    assert_eq!(
+        net.sequence(&provider),
+        seq0 + 2,
+        "exactly one bid tx per order across the restart; log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert_eq!(net.provider_bids().len(), 2);
+    assert_eq!(metric(metrics_port, "provider_bids_placed_total"), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let starts: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("resuming from checkpoint"))
+        .collect();
+    assert_eq!(starts.len(), 2, "two starts:\n{text}");
+    assert!(
+        starts[0].contains("checkpoint=None") && starts[1].contains("checkpoint=Some("),
+        "the restart resumes from the stored checkpoint:\n{text}"
+    );
+}
