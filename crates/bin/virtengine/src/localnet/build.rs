@@ -156,8 +156,7 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
             },
         )
         .collect();
-    let enclaves =
-        super::enclave::setup(home, &validators, &keyring, &mut state, &balance, operator)?;
+    let enclaves = super::enclave::setup(home, &validators, &keyring, &mut state, operator)?;
     let veid = veid_setup(home, &mut state, enclaves)?;
     // The MFA verifier service beside the validators (its key in the mfa genesis); the
     // `operator` test account administers the localnet (a roles genesis account).

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use tokio::process::Child;
 use ve_client::QueryClient;
 use ve_proto::virtengine::enclave::v1 as pb;
-use ve_types::{Address, Coins};
+use ve_types::Address;
 
 use crate::cli::enclave::{create_simulated_platform_key, init_home, IdentityFile};
 use crate::config::AppToml;
@@ -91,8 +91,9 @@ pub struct Setup {
 }
 
 /// Creates the SIMULATED platform key, one enclave home per validator (with its signed
-/// identity file), an operator key per validator in `keyring` (funded with `balance`),
-/// and writes the enclave, encryption and identity genesis sections of `state`. `admin`
+/// identity file), an operator key per validator in `keyring` (unfunded: `localnet
+/// start` pays its fees from the `operator` test account, so the five test accounts keep
+/// holding the whole supply), and writes the enclave, encryption and identity genesis sections of `state`. `admin`
 /// (the localnet's `operator` account) may also register an enclave, so registrations
 /// can be tried by hand; it runs no validator.
 pub fn setup(
@@ -100,7 +101,6 @@ pub fn setup(
     validators: &[Validator<'_>],
     keyring: &ve_client::Keyring,
     state: &mut ve_app::AppGenesis,
-    balance: &Coins,
     admin: Address,
 ) -> Result<Setup> {
     let platform_key = home.join(PLATFORM_KEY_FILE);
@@ -127,9 +127,6 @@ pub fn setup(
         let (info, _) = keyring
             .add(&operator, None, "")
             .with_context(|| format!("creating test key {operator}"))?;
-        state
-            .add_account(info.address, balance)
-            .map_err(|e| anyhow::anyhow!("funding {operator}: {e}"))?;
         let x25519 = ve_crypto::envelope::RecipientPublicKey::from_slice(&id.x25519_public_key)
             .map_err(|e| anyhow::anyhow!("enclave X25519 key of {}: {e}", v.name))?;
         state.encryption.keys.push(ve_encryption::GenesisKey {
@@ -277,6 +274,64 @@ async fn needed(q: &QueryClient<'_>, e: &EnclaveEntry) -> Result<Needed> {
     })
 }
 
+/// Fees of the operator's enclave txs: sent from the `operator` test account the first
+/// time (the operator account does not exist before).
+const OPERATOR_FUNDS: &str = "10000000uve";
+
+async fn fund_operator(
+    exe: &Path,
+    home: &Path,
+    rpc: &str,
+    chain_id: &str,
+    node: &ve_client::RpcClient,
+    e: &EnclaveEntry,
+) -> Result<()> {
+    let address: Address = e
+        .operator_address
+        .parse()
+        .map_err(|err| anyhow::anyhow!("operator address of {}: {err}", e.node))?;
+    if crate::cli::query::account(node, &address).await?.is_some() {
+        return Ok(());
+    }
+    let out = tokio::process::Command::new(exe)
+        .args([
+            "tx",
+            "bank",
+            "send",
+            "operator",
+            &e.operator_address,
+            OPERATOR_FUNDS,
+        ])
+        .arg("--home")
+        .arg(home)
+        .args([
+            "--keyring-backend",
+            "test",
+            "--node",
+            rpc,
+            "--chain-id",
+            chain_id,
+            "--yes",
+            "--output",
+            "json",
+        ])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(REGISTER_TIMEOUT, out)
+        .await
+        .with_context(|| format!("funding {} timed out", e.operator))?
+        .with_context(|| format!("funding {}", e.operator))?;
+    if !out.status.success() {
+        bail!(
+            "funding {} from the operator test account failed:\n{}{}",
+            e.operator,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
 /// Registers (or re-attests) every validator's enclave with `tx enclave`, as its operator,
 /// through node `rpc`; returns once all are active.
 pub async fn register_all(
@@ -295,6 +350,7 @@ pub async fn register_all(
             Needed::Register => "register",
             Needed::Reattest => "reattest",
         };
+        fund_operator(exe, home, rpc, chain_id, &node, e).await?;
         let mut cmd = tokio::process::Command::new(exe);
         cmd.args(["tx", "enclave", action, "--file"])
             .arg(&e.identity_file)
