@@ -13,6 +13,7 @@ use crate::embedding::{FaceEmbedder, FIVE_POINT_MESH};
 use crate::error::ScoringError;
 use crate::imgops::{crop_chw, Affine, Gray, Rgb};
 use crate::onnx::OnnxModel;
+use crate::timing::{timed, StageTimes};
 
 pub const DETECTOR_FILE: &str = "face_detection_short_range.onnx";
 pub const LANDMARK_FILE: &str = "face_landmark.onnx";
@@ -54,6 +55,16 @@ pub struct Face {
 
 /// (score, centre, size, right eye, left eye) in source pixels.
 type Detection = (f32, (f32, f32), (f32, f32), (f32, f32), (f32, f32));
+
+/// What the landmark stage yields for one detected face.
+struct MeshDescription {
+    /// The 468 mesh points in source pixels.
+    pts: Vec<(f32, f32)>,
+    iod: f32,
+    texture: Vec<f32>,
+    geometry: Vec<f32>,
+    mesh_score: f32,
+}
 
 #[derive(Debug)]
 pub struct FaceModels {
@@ -137,51 +148,17 @@ impl FaceModels {
         Ok((sigmoid(cls[best]), centre, size, kp(0), kp(1)))
     }
 
-    /// Find and describe the most confident face. `Ok(None)` if no box reaches the threshold.
-    ///
-    /// The short-range detector expects faces that fill a good part of the frame, so after the
-    /// whole (letterboxed) image it also searches 2x2 and 3x3 grids of overlapping square
-    /// windows (needed for the small portrait on an ID card); the best-scoring box wins.
-    pub fn analyse(&self, img: &Rgb) -> Result<Option<(Face, f32)>, ScoringError> {
-        let (w, h) = (img.width as f32, img.height as f32);
-        let long = w.max(h);
-        let mut windows = vec![((w - long) / 2.0, (h - long) / 2.0, long)];
-        for (n, frac) in [(2usize, 0.6f32), (3, 0.4)] {
-            let side = long * frac;
-            for j in 0..n {
-                for i in 0..n {
-                    let x0 = if n > 1 {
-                        (w - side) * i as f32 / (n - 1) as f32
-                    } else {
-                        0.0
-                    };
-                    let y0 = if n > 1 {
-                        (h - side).max(0.0) * j as f32 / (n - 1) as f32
-                    } else {
-                        0.0
-                    };
-                    windows.push((x0, y0, side));
-                }
-            }
-        }
-        let mut best: Option<Detection> = None;
-        for (x0, y0, side) in windows {
-            let d = self.detect_window(img, x0, y0, side)?;
-            if best.as_ref().is_none_or(|b| d.0 > b.0) {
-                best = Some(d);
-            }
-        }
-        let Some((det_score, (cx, cy), (bw, bh), e0, e1)) = best else {
-            return Ok(None);
-        };
-        if det_score < DETECT_THRESHOLD {
-            return Ok(None);
-        }
-        let angle = (e1.1 - e0.1).atan2(e1.0 - e0.0);
-        let bbox = (cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0);
-
+    /// Face-mesh landmarks on a rotated 1.5x crop around the detection (`centre`, box `side`),
+    /// then the aligned LBP texture and landmark geometry. `Ok(None)` if the eyes collapse.
+    fn describe(
+        &self,
+        img: &Rgb,
+        centre: (f32, f32),
+        side: f32,
+        angle: f32,
+    ) -> Result<Option<MeshDescription>, ScoringError> {
         // Landmarks on a rotated 1.5x crop, input in [0, 1].
-        let crop = Affine::rotated_square(cx, cy, 1.5 * bw.max(bh), angle, LM_SIDE);
+        let crop = Affine::rotated_square(centre.0, centre.1, 1.5 * side, angle, LM_SIDE);
         let lm_in = crop_chw(img, &crop, LM_SIDE, LM_SIDE, 1.0 / 255.0, 0.0);
         let out = self.landmarks.run(lm_in)?;
         let (mesh, flag) = match (out.first(), out.get(1)) {
@@ -235,12 +212,90 @@ impl FaceModels {
             geometry.push((cos * px + sin * py) / iod);
             geometry.push((-sin * px + cos * py) / iod);
         }
+        Ok(Some(MeshDescription {
+            mesh_score: sigmoid(flag),
+            pts,
+            iod,
+            texture,
+            geometry,
+        }))
+    }
+
+    /// Find and describe the most confident face. `Ok(None)` if no box reaches the threshold.
+    ///
+    /// The short-range detector expects faces that fill a good part of the frame, so after the
+    /// whole (letterboxed) image it also searches 2x2 and 3x3 grids of overlapping square
+    /// windows (needed for the small portrait on an ID card); the best-scoring box wins.
+    pub fn analyse(&self, img: &Rgb) -> Result<Option<(Face, f32)>, ScoringError> {
+        self.analyse_timed(img, &mut StageTimes::default())
+    }
+
+    /// [`Self::analyse`], adding the detector / landmark / embedding times to `times`.
+    pub fn analyse_timed(
+        &self,
+        img: &Rgb,
+        times: &mut StageTimes,
+    ) -> Result<Option<(Face, f32)>, ScoringError> {
+        let (w, h) = (img.width as f32, img.height as f32);
+        let long = w.max(h);
+        let mut windows = vec![((w - long) / 2.0, (h - long) / 2.0, long)];
+        for (n, frac) in [(2usize, 0.6f32), (3, 0.4)] {
+            let side = long * frac;
+            for j in 0..n {
+                for i in 0..n {
+                    let x0 = if n > 1 {
+                        (w - side) * i as f32 / (n - 1) as f32
+                    } else {
+                        0.0
+                    };
+                    let y0 = if n > 1 {
+                        (h - side).max(0.0) * j as f32 / (n - 1) as f32
+                    } else {
+                        0.0
+                    };
+                    windows.push((x0, y0, side));
+                }
+            }
+        }
+        let best = timed(&mut times.detector, || {
+            let mut best: Option<Detection> = None;
+            for (x0, y0, side) in windows {
+                let d = self.detect_window(img, x0, y0, side)?;
+                if best.as_ref().is_none_or(|b| d.0 > b.0) {
+                    best = Some(d);
+                }
+            }
+            Ok::<_, ScoringError>(best)
+        })?;
+        let Some((det_score, (cx, cy), (bw, bh), e0, e1)) = best else {
+            return Ok(None);
+        };
+        if det_score < DETECT_THRESHOLD {
+            return Ok(None);
+        }
+        let angle = (e1.1 - e0.1).atan2(e1.0 - e0.0);
+        let bbox = (cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0);
+
+        let Some(MeshDescription {
+            pts,
+            iod,
+            texture,
+            geometry,
+            mesh_score,
+        }) = timed(&mut times.landmarks, || {
+            self.describe(img, (cx, cy), bw.max(bh), angle)
+        })?
+        else {
+            return Ok(None);
+        };
         // mesh points use the pixel-edge convention of `Affine`; dlib's use pixel centres
         let five_points = FIVE_POINT_MESH.map(|i| (pts[i].0 - 0.5, pts[i].1 - 0.5));
-        let embedding = self.embedder.embed(img, &five_points)?;
+        let embedding = timed(&mut times.embedding, || {
+            self.embedder.embed(img, &five_points)
+        })?;
         let face = Face {
             score: det_score,
-            mesh_score: sigmoid(flag),
+            mesh_score,
             bbox,
             texture,
             geometry,

@@ -10,6 +10,7 @@ use crate::face::{embedding_similarity, geometry_distance, texture_similarity, F
 use crate::imgops::Rgb;
 use crate::ocr::{self, OcrResult, FIELDS};
 use crate::quality::{self, LivenessCues, Quality, WORK_SIDE};
+use crate::timing::{timed, StageTimes};
 
 /// v2 added `face_embedding_similarity` (learned embedding) as the face-match feature.
 pub const FEATURE_VERSION: &str = "veid-features/v2";
@@ -130,31 +131,52 @@ impl Extractor {
     }
 
     pub fn extract(&self, input: &ScoringInput<'_>) -> Result<Extraction, ScoringError> {
-        let doc = Rgb::decode(input.document_image, "document")?.limit_side(1280);
-        let selfie = Rgb::decode(input.selfie_image, "selfie")?.limit_side(1280);
+        self.extract_timed(input, &mut StageTimes::default())
+    }
 
-        let doc_face = self.faces.analyse(&doc)?.map(|(f, _)| f);
-        let selfie_face = self.faces.analyse(&selfie)?.map(|(f, _)| f);
+    /// [`Self::extract`], adding each stage's time to `times`.
+    pub fn extract_timed(
+        &self,
+        input: &ScoringInput<'_>,
+        times: &mut StageTimes,
+    ) -> Result<Extraction, ScoringError> {
+        let (doc, selfie) = timed(&mut times.decode, || {
+            Ok::<_, ScoringError>((
+                Rgb::decode(input.document_image, "document")?.limit_side(1280),
+                Rgb::decode(input.selfie_image, "selfie")?.limit_side(1280),
+            ))
+        })?;
 
-        let doc_work = doc.limit_side(WORK_SIDE);
-        let doc_gray_work = doc_work.to_gray();
-        let doc_quality = quality::measure(&doc_gray_work);
-        let selfie_work = selfie.limit_side(WORK_SIDE);
-        let selfie_gray = selfie_work.to_gray();
-        let selfie_quality = quality::measure(&selfie_gray);
-        let ratio = selfie_work.width as f32 / selfie.width as f32;
-        let sbox = selfie_face.as_ref().map(|f| {
-            (
-                f.bbox.0 * ratio,
-                f.bbox.1 * ratio,
-                f.bbox.2 * ratio,
-                f.bbox.3 * ratio,
-            )
+        let doc_face = self.faces.analyse_timed(&doc, times)?.map(|(f, _)| f);
+        let selfie_face = self.faces.analyse_timed(&selfie, times)?.map(|(f, _)| f);
+
+        let (doc_quality, selfie_quality, liveness) = timed(&mut times.image_cues, || {
+            let doc_work = doc.limit_side(WORK_SIDE);
+            let doc_gray_work = doc_work.to_gray();
+            let doc_quality = quality::measure(&doc_gray_work);
+            let selfie_work = selfie.limit_side(WORK_SIDE);
+            let selfie_gray = selfie_work.to_gray();
+            let selfie_quality = quality::measure(&selfie_gray);
+            let ratio = selfie_work.width as f32 / selfie.width as f32;
+            let sbox = selfie_face.as_ref().map(|f| {
+                (
+                    f.bbox.0 * ratio,
+                    f.bbox.1 * ratio,
+                    f.bbox.2 * ratio,
+                    f.bbox.3 * ratio,
+                )
+            });
+            let liveness = quality::liveness(&selfie_work, &selfie_gray, sbox);
+            (doc_quality, selfie_quality, liveness)
         });
-        let liveness = quality::liveness(&selfie_work, &selfie_gray, sbox);
 
-        let tsv = ocr::run_tesseract(&doc.to_gray())?;
-        let ocr = ocr::parse_fields(&ocr::tsv_lines(&tsv), input.reference_date);
+        let ocr = timed(&mut times.ocr, || {
+            let tsv = ocr::run_tesseract(&doc.to_gray())?;
+            Ok::<_, ScoringError>(ocr::parse_fields(
+                &ocr::tsv_lines(&tsv),
+                input.reference_date,
+            ))
+        })?;
 
         let mut f = Vec::with_capacity(N_FEATURES);
         let det = |x: &Option<Face>| if x.is_some() { 1.0 } else { 0.0 };

@@ -24,6 +24,7 @@ pub mod imgops;
 pub mod ocr;
 pub mod onnx;
 pub mod quality;
+pub mod timing;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +38,8 @@ pub use features::{
 };
 
 use onnx::OnnxModel;
+use timing::timed;
+pub use timing::StageTimes;
 
 pub const SPEC_FILE: &str = "feature_spec.json";
 pub const TRUST_MODEL_FILE: &str = "trust_model.onnx";
@@ -283,7 +286,25 @@ impl Scorer {
 
     /// Score one document + selfie.
     pub fn score(&self, input: &ScoringInput<'_>) -> Result<ScoreResult, ScoringError> {
-        let ex = self.extractor.extract(input)?;
+        self.score_timed(input, &mut StageTimes::default())
+    }
+
+    /// [`Self::score`], adding each pipeline stage's wall time to `times` (see `benches/`).
+    pub fn score_timed(
+        &self,
+        input: &ScoringInput<'_>,
+        times: &mut StageTimes,
+    ) -> Result<ScoreResult, ScoringError> {
+        let ex = self.extractor.extract_timed(input, times)?;
+        timed(&mut times.trust_model, || self.finish(input, &ex))
+    }
+
+    /// Trust model, status, reason codes and the output record for one extraction.
+    fn finish(
+        &self,
+        input: &ScoringInput<'_>,
+        ex: &Extraction,
+    ) -> Result<ScoreResult, ScoringError> {
         let out = self.trust.run(ex.model_input())?;
         let p = out
             .first()
@@ -306,7 +327,7 @@ impl Scorer {
         } else {
             Status::Rejected
         };
-        let reason_codes = reasons(&ex, score, &self.spec.thresholds);
+        let reason_codes = reasons(ex, score, &self.spec.thresholds);
         Ok(ScoreResult {
             score,
             probability_micros,
