@@ -98,8 +98,8 @@ async fn main() {
         Cmd::Export(a) => cli::export::run(a),
         Cmd::Enclave(a) => cli::enclave::run(a).await,
         Cmd::MfaVerifier(a) => cli::mfa_verifier::run(a).await,
-        Cmd::Provider(a) => cli::provider_daemon::run(a).await,
         Cmd::DnsAttestor(a) => cli::dns_attestor::run(a).await,
+        Cmd::Provider(a) => cli::provider_daemon::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,
