@@ -248,12 +248,30 @@ impl ve_identity::AdminAuthority for ConfigAdmins {
     }
 }
 
+/// The identity recipient set from the enclave registry: each active validator enclave's
+/// X25519 key, by its envelope fingerprint.
+struct RegistryRecipients;
+
+impl ve_identity::EnclaveRecipients for RegistryRecipients {
+    fn enclave_recipient_fingerprints(
+        &self,
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<String>, AppError> {
+        let height = ctx.block().height;
+        Ok(ve_enclave_registry::active_enclave_keys(ctx, height)?
+            .iter()
+            .map(|k| ve_crypto::envelope::fingerprint(&k.x25519_public_key))
+            .collect())
+    }
+}
+
 fn identity_keepers() -> ve_identity::Keepers {
     ve_identity::Keepers {
         accounts: Arc::new(IdentityAccounts),
         clients: Arc::new(IdentityClients),
         envelopes: Arc::new(IdentityEnvelopes),
         authority: Arc::new(ConfigAdmins { gov: gov_address() }),
+        enclaves: Arc::new(RegistryRecipients),
     }
 }
 
@@ -658,15 +676,33 @@ pub(crate) fn hpc_keeper() -> ve_hpc::Keeper {
 
 fn add_hpc_routes(r: &mut Router) -> Result<(), String> {
     let keeper = hpc_keeper();
-    r.add(ve_hpc::RegisterClusterHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::ClusterHeartbeatHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::UpdateNodeMetadataHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::CreateOfferingHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::SubmitJobHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::ReportJobStatusHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::ReportJobUsageHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::CancelJobHandler { keeper: keeper.clone() })?;
-    r.add(ve_hpc::FlagDisputeHandler { keeper: keeper.clone() })?;
+    r.add(ve_hpc::RegisterClusterHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::ClusterHeartbeatHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::UpdateNodeMetadataHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::CreateOfferingHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::SubmitJobHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::ReportJobStatusHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::ReportJobUsageHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::CancelJobHandler {
+        keeper: keeper.clone(),
+    })?;
+    r.add(ve_hpc::FlagDisputeHandler {
+        keeper: keeper.clone(),
+    })?;
     r.add(ve_hpc::ResolveDisputeHandler { keeper })?;
     Ok(())
 }

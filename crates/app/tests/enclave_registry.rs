@@ -418,3 +418,50 @@ fn rotated_out_key_still_verifies_during_the_overlap_and_not_after() {
     );
     refused(&mut node, tx(&mut users[2], REGISTER, &msg), 8);
 }
+
+#[test]
+fn identity_uploads_must_be_sealed_to_the_active_enclave_keys_once_an_enclave_is_registered() {
+    let enclave = EnclaveKeys::new(1);
+    let enclave_recipient = ve_crypto::envelope::RecipientSecretKey::from_bytes([1; 32]);
+    let (mut node, mut users) = chain_with(|g| {
+        let owner = User::new(1, FIRST_USER_NUMBER).address;
+        veid::add_identity_setup(g, owner);
+        // The enclave's X25519 key is a usable recipient in the encryption registry.
+        g.encryption.keys.push(ve_encryption::GenesisKey {
+            address: owner,
+            public_key: enclave_recipient.public_key().to_hex(),
+            algorithm_id: String::new(),
+            label: "enclave".into(),
+        });
+    });
+    let params_key = veid::identity_recipient().public_key();
+    let upload = |u: &mut User, id: &str, salt: u8, to: &[_]| {
+        let msg = veid::upload_to(u, id, b"document", [salt; 32], to);
+        u.sign(vec![msg], E_FEE, E_GAS)
+    };
+
+    // No enclave yet: the params list (the genesis identity recipient) is the set.
+    let t = upload(&mut users[1], "doc-1", 1, std::slice::from_ref(&params_key));
+    ok(&mut node, t);
+
+    // Once users[0]'s enclave is active, its key is the set: the params key alone is
+    // refused (identity 12, recipient missing), the enclave key is accepted.
+    let msg = register_msg(
+        &users[0],
+        &enclave,
+        Platform::Simulated,
+        enclave.report(&GOOD_BUILD),
+    );
+    ok(&mut node, tx(&mut users[0], REGISTER, &msg));
+    assert_eq!(active_keys(&node).len(), 1);
+    let t = upload(&mut users[1], "doc-2", 2, std::slice::from_ref(&params_key));
+    let r = run(&mut node, t);
+    assert_eq!((r.0, r.1.as_str()), (12, "identity"), "{r:?}");
+    assert!(
+        r.2.contains(&enclave_recipient.public_key().fingerprint()),
+        "{r:?}"
+    );
+    users[1].sequence = sequence(&node, &users[1].address);
+    let t = upload(&mut users[1], "doc-3", 3, &[enclave_recipient.public_key()]);
+    ok(&mut node, t);
+}

@@ -49,10 +49,27 @@ pub fn add_identity_setup(g: &mut AppGenesis, owner: Address) {
 
 /// A signed ID-document upload of `payload`; the salt also seeds the envelope's randomness.
 pub fn upload(u: &User, scope_id: &str, payload: &[u8], salt: [u8; 32]) -> Any {
+    upload_to(
+        u,
+        scope_id,
+        payload,
+        salt,
+        &[identity_recipient().public_key()],
+    )
+}
+
+/// [`upload`] sealed to `recipients` instead of the genesis identity recipient.
+pub fn upload_to(
+    u: &User,
+    scope_id: &str,
+    payload: &[u8],
+    salt: [u8; 32],
+    recipients: &[ve_crypto::envelope::RecipientPublicKey],
+) -> Any {
     let envelope = seal_with_rng(
         &mut rand::rngs::StdRng::from_seed(salt),
         payload,
-        &[identity_recipient().public_key()],
+        recipients,
         None,
     )
     .unwrap();

@@ -16,6 +16,7 @@ use crate::query::QueryClient;
 
 pub const PATH_IDENTITY_PARAMS: &str = "/virtengine.identity.v1.Query/Params";
 pub const PATH_KEY_BY_FINGERPRINT: &str = "/virtengine.encryption.v1.Query/KeyByFingerprint";
+pub const PATH_ACTIVE_ENCLAVE_KEYS: &str = "/virtengine.enclave.v1.Query/ActiveEnclaveKeys";
 
 /// The identity recipient set: the keys every scope envelope must be sealed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,9 +79,10 @@ pub struct CaptureContext {
     pub limits: UploadLimits,
 }
 
-/// Reads the identity params, then each recipient's public key from the encryption
-/// registry; refuses an empty set and keys that are not usable now. The fingerprint of
-/// each returned key is recomputed, so a node cannot substitute another key.
+/// Reads the identity params and the recipient set: the active validator enclave keys
+/// (enclave registry), or on a chain without registered enclaves each key named by
+/// `params.recipient_fingerprints` from the encryption registry. Refuses an empty set
+/// and keys that are not usable now.
 pub async fn fetch_context(
     q: &QueryClient<'_>,
     chain_id: &str,
@@ -92,6 +94,42 @@ pub async fn fetch_context(
         field: "identity params",
         reason: "the node answered without params".into(),
     })?;
+    let active: ve_proto::virtengine::enclave::v1::QueryActiveEnclaveKeysResponse = q
+        .query(
+            PATH_ACTIVE_ENCLAVE_KEYS,
+            &ve_proto::virtengine::enclave::v1::QueryActiveEnclaveKeysRequest {},
+        )
+        .await?;
+    let keys = if active.keys.is_empty() {
+        registry_recipients(q, &params).await?
+    } else {
+        active
+            .keys
+            .iter()
+            .map(|k| {
+                RecipientPublicKey::from_slice(&k.x25519_public_key).map_err(|e| {
+                    CaptureError::Recipient {
+                        fingerprint: fingerprint(&k.x25519_public_key),
+                        reason: format!("enclave key of {}: {e}", k.validator),
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    Ok(CaptureContext {
+        chain_id: chain_id.to_string(),
+        recipients: RecipientSet { keys },
+        limits: UploadLimits::from_params(&params),
+    })
+}
+
+/// The recipient keys named by `params.recipient_fingerprints`, each read from the
+/// encryption registry; the fingerprint of each returned key is recomputed, so a node
+/// cannot substitute another key.
+async fn registry_recipients(
+    q: &QueryClient<'_>,
+    params: &id::Params,
+) -> Result<Vec<RecipientPublicKey>, CaptureError> {
     if params.recipient_fingerprints.is_empty() {
         return Err(CaptureError::NoRecipientSet);
     }
@@ -129,11 +167,7 @@ pub async fn fetch_context(
         }
         keys.push(RecipientPublicKey::from_slice(&key.public_key).map_err(|e| bad(e.to_string()))?);
     }
-    Ok(CaptureContext {
-        chain_id: chain_id.to_string(),
-        recipients: RecipientSet { keys },
-        limits: UploadLimits::from_params(&params),
-    })
+    Ok(keys)
 }
 
 /// How and where the capture happened (the same for every scope of one session).
@@ -600,11 +634,20 @@ mod tests {
                 never()
             }
         }
+        impl ve_identity::EnclaveRecipients for Never {
+            fn enclave_recipient_fingerprints(
+                &self,
+                _: &mut Context<'_>,
+            ) -> Result<Vec<String>, AppError> {
+                never()
+            }
+        }
         ve_identity::Keepers {
             accounts: Arc::new(Never),
             clients: Arc::new(Never),
             envelopes: Arc::new(Never),
             authority: Arc::new(Never),
+            enclaves: Arc::new(Never),
         }
     }
 }

@@ -52,6 +52,17 @@ pub trait AdminAuthority: Send + Sync {
     fn is_authority(&self, ctx: &mut Context<'_>, addr: &Address) -> Result<bool, AppError>;
 }
 
+/// enclave registry: the envelope fingerprints of the active validator enclave keys at
+/// this height, in validator order. These are the identity recipient set (issue 5): an
+/// upload must be sealed to every enclave that will score it. Empty on a chain with no
+/// registered enclave, where `params.recipient_fingerprints` is the set instead.
+pub trait EnclaveRecipients: Send + Sync {
+    fn enclave_recipient_fingerprints(
+        &self,
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<String>, AppError>;
+}
+
 /// Everything identity's handlers need from other modules.
 #[derive(Clone)]
 pub struct Keepers {
@@ -59,4 +70,5 @@ pub struct Keepers {
     pub clients: Arc<dyn ClientRegistry>,
     pub envelopes: Arc<dyn EnvelopeValidator>,
     pub authority: Arc<dyn AdminAuthority>,
+    pub enclaves: Arc<dyn EnclaveRecipients>,
 }

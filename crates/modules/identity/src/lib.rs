@@ -30,7 +30,8 @@ pub use error::IdentityError;
 pub use gate::{IdentityGate, IdentityKeeper, ScoreView};
 pub use genesis::IdentityGenesis;
 pub use keepers::{
-    AccountKeys, AdminAuthority, ClientCheck, ClientRegistry, EnvelopeValidator, Keepers,
+    AccountKeys, AdminAuthority, ClientCheck, ClientRegistry, EnclaveRecipients, EnvelopeValidator,
+    Keepers,
 };
 pub use msg_server::{
     CompleteBorderlineFallbackHandler, CreateWalletHandler, GrantScopeConsentHandler,

@@ -267,7 +267,8 @@ impl MsgHandler for UploadScopeHandler {
         }
 
         // 7. Envelope: valid for storage (encryption module) and addressed to every key
-        //    of the identity recipient set.
+        //    of the identity recipient set: the active validator enclave keys, or
+        //    params.recipient_fingerprints on a chain without registered enclaves.
         if bytes > params.max_payload_bytes {
             return Err(IdentityError::PayloadTooLarge {
                 len: msg.encrypted_payload.len(),
@@ -275,18 +276,18 @@ impl MsgHandler for UploadScopeHandler {
             }
             .into());
         }
-        if params.recipient_fingerprints.is_empty() {
+        let mut required = self.keepers.enclaves.enclave_recipient_fingerprints(ctx)?;
+        if required.is_empty() {
+            required.clone_from(&params.recipient_fingerprints);
+        }
+        if required.is_empty() {
             return Err(IdentityError::NoRecipientSet.into());
         }
         let recipients = self
             .keepers
             .envelopes
             .validate_envelope(ctx, &msg.encrypted_payload)?;
-        if let Some(missing) = params
-            .recipient_fingerprints
-            .iter()
-            .find(|fp| !recipients.contains(fp))
-        {
+        if let Some(missing) = required.iter().find(|fp| !recipients.contains(fp)) {
             return Err(IdentityError::RecipientMissing(missing.clone()).into());
         }
 
