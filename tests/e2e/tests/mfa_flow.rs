@@ -1,6 +1,6 @@
 //! Issue #7 on a real localnet, through the CLI as a user drives it: the localnet's MFA
 //! verifier service, a large bank send gated by the mfa module, WebAuthn with the software
-//! authenticator, VEID, TOTP codes computed by `totp-rs` (as any authenticator app would),
+//! authenticator plus a VEID score from the localnet's enclave, TOTP codes computed by `totp-rs` (as any authenticator app would),
 //! email codes delivered by a real SMTP server (aiosmtpd), and the authority rule on
 //! MFA configuration.
 //!
@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use ve_e2e::{str_of, Localnet, Run, CHAIN_ID, GENESIS_BALANCE};
+use ve_e2e::{str_of, wait_until, Localnet, Run, CHAIN_ID, GENESIS_BALANCE};
 
 /// 20,000 VE: above the large-transfer threshold of 10,000 VE.
 const LARGE: u128 = 20_000_000_000;
@@ -293,8 +293,8 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     let refused = cli.send("alice", &bob, LARGE, Some(&session));
     assert!(!refused.success, "{}", refused.describe());
 
-    // 4. VEID: alice has no verified identity score on this chain, so the VEID factor
-    //    is refused (and the attempt counted).
+    // 4. VEID: alice has no identity score yet, so the VEID factor is refused (and the
+    //    attempt counted).
     let ch = cli.challenge("veid", "alice", Some(&session));
     let (ok, v, r) = cli.verify(&ch, "alice", &["--veid"]);
     assert!(!ok, "{}", r.describe());
@@ -370,11 +370,56 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     assert!(ok, "{}", r.describe());
     assert_eq!(v["outcome"], "VERIFIED", "{v}");
 
-    // 7. MFA rules are changed only by an authority: bob is refused; the localnet's
-    //    operator (a roles genesis account) may. No account can hold a VEID score on a
-    //    localnet yet (the identity genesis takes no scores and the enclave scoring
-    //    pipeline, issue 5, does not run here), and any combination naming VEID makes the
-    //    chain check the score, so the operator sets FIDO2+TOTP for large transfers.
+    // 7. VEID: alice uploads an ID document and a selfie with the CLI (the scoring
+    //    crate's genuine applicant, sealed to the localnet's enclave key), requests verification, and the enclave service's score
+    //    reaches the chain through the vote-extension path (issue 5). With that score the
+    //    VEID factor joins the FIDO2 session, which now meets the default VEID + FIDO2 rule.
+    let (r, up) = net.tx_json(&[
+        "tx",
+        "identity",
+        "upload",
+        "--document",
+        fixture("genuine_doc.jpg").to_str().unwrap(),
+        "--selfie",
+        fixture("genuine_selfie.jpg").to_str().unwrap(),
+        "--consent",
+        "--from",
+        "alice",
+    ]);
+    assert!(r.success && up["code"] == 0, "{}", r.describe());
+    let (r, req) = net.tx_json(&["tx", "identity", "request-verification", "--from", "alice"]);
+    assert!(r.success && req["code"] == 0, "{}", r.describe());
+    let score = wait_until(
+        "alice's identity score",
+        Duration::from_secs(90),
+        Duration::from_millis(250),
+        || {
+            let s = net.query_json(&["query", "identity", "score", "alice"]);
+            (s["found"] == true).then_some(s)
+        },
+        || net.logs(40),
+    );
+    assert!(
+        score["score"].as_u64().unwrap() >= 50 && score["status"] == "VERIFIED",
+        "the fixtures must verify for the VEID factor: {score}"
+    );
+    let ch = cli.challenge("veid", "alice", Some(&session));
+    let (ok, v, r) = cli.verify(&ch, "alice", &["--veid"]);
+    assert!(ok, "{}", r.describe());
+    assert_eq!(v["outcome"], "VERIFIED", "{v}");
+    assert_eq!(str_of(&v["session_id"]), session, "{v}");
+    assert_eq!(v["satisfied"], true, "FIDO2 + VEID meets the rule: {v}");
+
+    // 8. The WebAuthn + VEID session authorises the large send; without it, refused.
+    let before = net.cli_balance(&bob);
+    let sent = cli.send("alice", &bob, LARGE, Some(&session));
+    assert!(sent.success, "{}", sent.describe());
+    assert_eq!(net.cli_balance(&bob), before + LARGE);
+    let refused = cli.send("alice", &bob, LARGE, None);
+    assert!(!refused.success, "{}", refused.describe());
+
+    // 9. MFA rules are changed only by an authority: bob is refused; the localnet's
+    //    operator (a roles genesis account) may.
     let rule = [
         "mfa",
         "update-config",
@@ -397,13 +442,11 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     let mut as_operator = rule.to_vec();
     as_operator.extend_from_slice(&["--from", "operator"]);
     cli.tx_ok(&as_operator);
+}
 
-    // 8. The session (FIDO2 + TOTP) now authorises the large send.
-    let before = net.cli_balance(&bob);
-    let sent = cli.send("alice", &bob, LARGE, Some(&session));
-    assert!(sent.success, "{}", sent.describe());
-    assert_eq!(net.cli_balance(&bob), before + LARGE);
-    // Without the session it is still refused.
-    let refused = cli.send("alice", &bob, LARGE, None);
-    assert!(!refused.success, "{}", refused.describe());
+/// The scoring crate's genuine applicant (its document and selfie verify).
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/scoring/testdata")
+        .join(name)
 }

@@ -51,9 +51,11 @@ const DEVIANT_OFFSET: &str = "40";
 /// CometBFT timeout_commit: long enough for the steering window (phase 4).
 const BLOCK_INTERVAL: &str = "1s";
 
+/// The scoring crate's genuine applicant: it scores high (VERIFIED), so the honest
+/// median and the deviant score are both far from 0.
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("../../crates/scoring/testdata")
         .join(name)
 }
 
@@ -189,8 +191,8 @@ impl Chain {
     /// Uploads the document and selfie fixtures for `account` and requests verification;
     /// returns (request id, height of the request).
     fn upload_and_request(&self, account: &str) -> (String, u64) {
-        let doc = fixture("document.jpg");
-        let selfie = fixture("selfie.jpg");
+        let doc = fixture("genuine_doc.jpg");
+        let selfie = fixture("genuine_selfie.jpg");
         let up = self.tx(&[
             "tx",
             "identity",
