@@ -88,10 +88,12 @@ fi
 [ -n "${ACCOUNTS:-}" ] && [ -f "$ACCOUNTS" ] || { echo "run.sh: accounts.json not found; pass --accounts FILE" >&2; exit 1; }
 export ACCOUNTS CHAIN_ID
 
-# Wait for at least one committed block so the first query has state.
+# Wait for two committed blocks: the first query needs state, and CosmJS's status decoder
+# refuses an empty latest_app_hash, which block 1's header carries (our InitChain reports
+# an empty genesis app hash; the first non-empty one is in block 2's header).
 for _ in $(seq 1 60); do
   h="$(curl -fsS --max-time 2 "$RPC/status" | sed -n 's/.*"latest_block_height": *"\([0-9]*\)".*/\1/p')"
-  [ "${h:-0}" -ge 1 ] && break
+  [ "${h:-0}" -ge 2 ] && break
   sleep 1
 done
 
