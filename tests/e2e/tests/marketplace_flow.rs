@@ -20,15 +20,12 @@
     clippy::panic
 )]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use ve_e2e::{
-    announce_bin, fee_collector_address, free_port_offset, run_cmd, str_of, virtengine_bin,
-    wait_until, Rpc, Run, CHAIN_ID, GENESIS_BALANCE,
-};
+use ve_e2e::provider_net::ProviderNet as Net;
+use ve_e2e::{fee_collector_address, str_of, wait_until, CHAIN_ID, GENESIS_BALANCE};
 
 const GAS: &str = "1000000";
 const FEE: u128 = 25_000;
@@ -36,39 +33,15 @@ const FEES: &str = "25000uve";
 const DEPOSIT: u128 = 5_000_000;
 const TOP_UP: u128 = 1_000_000;
 const PRICE: u128 = 800;
-const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A localnet whose genesis the test edits before the first block; stopped on drop.
-struct Net {
-    bin: PathBuf,
-    _dir: tempfile::TempDir,
-    home: String,
-    offset: String,
-    rpc: Rpc,
+/// The marketplace CLI calls on the provider localnet.
+trait MarketCli {
+    fn tx(&self, args: &[&str], from: &str) -> (u64, Value);
+    fn query(&self, args: &[&str]) -> Value;
+    fn balance(&self, address: &str) -> u128;
 }
 
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = run_cmd(
-            &self.bin,
-            &["localnet", "stop", "--home", &self.home],
-            Duration::from_secs(60),
-        );
-    }
-}
-
-impl Net {
-    fn cli(&self, args: &[&str]) -> Run {
-        run_cmd(&self.bin, args, TIMEOUT)
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let r = self.cli(args);
-        assert!(r.success, "{}", r.describe());
-        r.json()
-            .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()))
-    }
-
+impl MarketCli for Net {
     /// A transaction through the CLI; returns (height, result JSON). Must succeed.
     fn tx(&self, args: &[&str], from: &str) -> (u64, Value) {
         let mut all: Vec<&str> = vec!["tx"];
@@ -117,21 +90,6 @@ impl Net {
         let v = self.query(&["bank", "balances", address, "--denom", "uve"]);
         str_of(&v["balance"]["amount"]).parse().unwrap_or(0)
     }
-
-    fn address(&self, name: &str) -> String {
-        let v = self.ok(&[
-            "keys",
-            "show",
-            name,
-            "--output",
-            "json",
-            "--keyring-backend",
-            "test",
-            "--home",
-            &self.home,
-        ]);
-        str_of(&v["address"])
-    }
 }
 
 fn module_address(name: &str) -> String {
@@ -140,78 +98,7 @@ fn module_address(name: &str) -> String {
 }
 
 fn start(tag: &str) -> Net {
-    let bin = virtengine_bin();
-    announce_bin(&bin);
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("ve-e2e-{tag}-"))
-        .tempdir()
-        .unwrap();
-    let home = dir.path().join("localnet").to_str().unwrap().to_string();
-    let offset = free_port_offset(tag);
-    let net = Net {
-        bin,
-        _dir: dir,
-        home,
-        offset: offset.to_string(),
-        rpc: Rpc::new(26657 + offset),
-    };
-    let r = net.cli(&[
-        "localnet",
-        "init",
-        "--home",
-        &net.home,
-        "--port-offset",
-        &net.offset,
-        "--timeout-commit",
-        "500ms",
-    ]);
-    assert!(r.success, "localnet init failed\n{}", r.describe());
-
-    // The provider account becomes a registered provider in genesis.
-    let provider = net.address("provider");
-    let path = PathBuf::from(&net.home).join("node0/cometbft/config/genesis.json");
-    let mut genesis: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let app_state = genesis["app_state"].as_object_mut().unwrap();
-    let section = app_state
-        .entry("provider")
-        .or_insert_with(|| serde_json::json!({}));
-    if section.get("providers").is_none() {
-        section["providers"] = serde_json::json!([]);
-    }
-    section["providers"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "owner": provider,
-            "host_uri": "https://provider.localnet.example:8443",
-            "attributes": {"region": "eu-west"},
-        }));
-    std::fs::write(&path, serde_json::to_vec_pretty(&genesis).unwrap()).unwrap();
-
-    let r = net.cli(&[
-        "localnet",
-        "start",
-        "--keep",
-        "--detach",
-        "--home",
-        &net.home,
-        "--port-offset",
-        &net.offset,
-        "--timeout-commit",
-        "500ms",
-        "--ready-timeout",
-        "120",
-    ]);
-    assert!(r.success, "localnet start --keep failed\n{}", r.describe());
-    wait_until(
-        "block 2",
-        Duration::from_secs(60),
-        Duration::from_millis(200),
-        || net.rpc.height().filter(|h| *h >= 2),
-        || "no block 2".to_string(),
-    );
-    net
+    Net::start(tag)
 }
 
 fn wait_blocks(net: &Net, n: u64) -> u64 {

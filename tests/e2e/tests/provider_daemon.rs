@@ -24,31 +24,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use ve_e2e::{
-    announce_bin, free_port_offset, run_cmd, str_of, virtengine_bin, wait_until, Rpc, Run, CHAIN_ID,
-};
+use ve_e2e::provider_net::ProviderNet as Net;
+use ve_e2e::{str_of, wait_until, CHAIN_ID};
 
-const TIMEOUT: Duration = Duration::from_secs(120);
 /// Rates: 0.5 core × 100 + 0.5 GiB × 100 + 1 GiB storage × 10 per block (the example
 /// SDL's cap is 1000 uve per block).
 const EXPECTED_PRICE: &str = "110uve";
-
-struct Net {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    home: String,
-    rpc: Rpc,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = run_cmd(
-            &self.bin,
-            &["localnet", "stop", "--home", &self.home],
-            Duration::from_secs(60),
-        );
-    }
-}
 
 /// The daemon process; SIGKILLed on drop so a failing test leaves nothing behind.
 struct Daemon(Child);
@@ -60,14 +41,15 @@ impl Drop for Daemon {
     }
 }
 
-impl Net {
-    fn ok(&self, args: &[&str]) -> Value {
-        let r: Run = run_cmd(&self.bin, args, TIMEOUT);
-        assert!(r.success, "{}", r.describe());
-        r.json()
-            .unwrap_or_else(|| panic!("stdout is not JSON\n{}", r.describe()))
-    }
+/// The CLI calls this test makes on the provider localnet.
+trait DaemonCli {
+    fn common<'a>(&'a self, args: Vec<&'a str>) -> Vec<&'a str>;
+    fn deploy(&self, dseq: &str);
+    fn provider_bids(&self) -> Vec<Value>;
+    fn sequence(&self, who: &str) -> u64;
+}
 
+impl DaemonCli for Net {
     fn common<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
         args.extend_from_slice(&[
             "--output",
@@ -120,98 +102,6 @@ impl Net {
         let v = self.ok(&self.common(vec!["query", "auth", "account", who]));
         str_of(&v["account"]["sequence"]).parse().unwrap()
     }
-
-    fn address(&self, name: &str) -> String {
-        let v = self.ok(&[
-            "keys",
-            "show",
-            name,
-            "--output",
-            "json",
-            "--keyring-backend",
-            "test",
-            "--home",
-            &self.home,
-        ]);
-        str_of(&v["address"])
-    }
-}
-
-fn start(tag: &str) -> Net {
-    let bin = virtengine_bin();
-    announce_bin(&bin);
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("ve-e2e-{tag}-"))
-        .tempdir()
-        .unwrap();
-    let home = dir.path().join("localnet").to_str().unwrap().to_string();
-    let offset = free_port_offset(tag).to_string();
-    let rpc = Rpc::new(26657 + offset.parse::<u16>().unwrap());
-    let net = Net {
-        bin,
-        dir,
-        home,
-        rpc,
-    };
-    let base = [
-        "--home",
-        &net.home,
-        "--port-offset",
-        &offset,
-        "--timeout-commit",
-        "500ms",
-    ];
-    let r = run_cmd(
-        &net.bin,
-        &[&["localnet", "init"][..], &base].concat(),
-        TIMEOUT,
-    );
-    assert!(r.success, "localnet init failed\n{}", r.describe());
-
-    let provider = net.address("provider");
-    let path = PathBuf::from(&net.home).join("node0/cometbft/config/genesis.json");
-    let mut genesis: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let section = genesis["app_state"]
-        .as_object_mut()
-        .unwrap()
-        .entry("provider")
-        .or_insert_with(|| serde_json::json!({}));
-    if section.get("providers").is_none() {
-        section["providers"] = serde_json::json!([]);
-    }
-    section["providers"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "owner": provider,
-            "host_uri": "https://provider.localnet.example:8443",
-            "attributes": {"region": "eu-west"},
-        }));
-    std::fs::write(&path, serde_json::to_vec_pretty(&genesis).unwrap()).unwrap();
-
-    let start = [
-        &[
-            "localnet",
-            "start",
-            "--keep",
-            "--detach",
-            "--ready-timeout",
-            "120",
-        ][..],
-        &base,
-    ]
-    .concat();
-    let r = run_cmd(&net.bin, &start, TIMEOUT);
-    assert!(r.success, "localnet start --keep failed\n{}", r.describe());
-    wait_until(
-        "block 2",
-        Duration::from_secs(60),
-        Duration::from_millis(200),
-        || net.rpc.height().filter(|h| *h >= 2),
-        || "no block 2".to_string(),
-    );
-    net
 }
 
 fn free_port() -> u16 {
@@ -312,7 +202,7 @@ fn metric(port: u16, name: &str) -> Option<u64> {
 
 #[test]
 fn daemon_bids_on_a_new_order_and_after_sigkill_resumes_without_bidding_twice() {
-    let net = start("pdaemon");
+    let net = Net::start("pdaemon");
     let provider = net.address("provider");
     let log = net.dir.path().join("provider-daemon.log");
     let metrics_port = free_port();
