@@ -1190,3 +1190,64 @@ fn new_params_have_the_documented_defaults_and_are_validated() {
         assert!(bad.validate().is_err(), "{bad:?}");
     }
 }
+
+// ---------------------------------------------------------------- model registry
+
+#[test]
+fn results_from_a_model_set_not_in_the_registry_are_not_applied() {
+    let active = "ab".repeat(32);
+    let (mut node, mut users) =
+        chain_with(|g| g.identity.params.active_model_hashes = vec![active.clone()]);
+    let rid = onboard(&mut node, &mut users);
+    let outcome = |model: &str| VerificationOutcome {
+        score: 90,
+        model_version: model.into(),
+        input_hash: vec![7; 32],
+        failed_scopes: vec![],
+        reason_codes: vec!["SUCCESS".into()],
+    };
+    // A result signed for another model set: refused with 49, nothing applied.
+    let err = RefCell::new(None);
+    let stale = outcome(&"cd".repeat(32));
+    system(&mut node, |ctx| {
+        *err.borrow_mut() = keeper::apply_verification_result(ctx, &rid, &stale)
+            .err()
+            .map(|e| (e.codespace.to_string(), e.code));
+        Ok(())
+    });
+    assert_eq!(*err.borrow(), Some(("identity".to_string(), 49)));
+    assert!(score(&node, &users[1]).score.is_none());
+    assert_eq!(
+        pending_requests(&node, &users[1].address.to_string()).len(),
+        1,
+        "the request stays queued"
+    );
+    // The active model set's result is applied.
+    let good = outcome(&active);
+    system(&mut node, |ctx| {
+        keeper::apply_verification_result(ctx, &rid, &good).map(|_| ())
+    });
+    let s = score(&node, &users[1]);
+    assert_eq!(s.score.unwrap().score, 90);
+}
+
+#[test]
+fn model_registry_params_must_be_distinct_lowercase_hashes() {
+    let ok = IdentityParams {
+        active_model_hashes: vec!["ab".repeat(32)],
+        ..IdentityParams::default()
+    };
+    assert!(ok.validate().is_ok());
+    for bad in [
+        vec!["AB".repeat(32)],
+        vec!["ab".repeat(31)],
+        vec!["ab".repeat(32), "ab".repeat(32)],
+        vec!["zz".repeat(32)],
+    ] {
+        let p = IdentityParams {
+            active_model_hashes: bad.clone(),
+            ..IdentityParams::default()
+        };
+        assert!(p.validate().is_err(), "{bad:?}");
+    }
+}

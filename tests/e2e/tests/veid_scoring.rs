@@ -281,6 +281,12 @@ fn uploaded_identity_is_scored_by_the_enclave_within_three_blocks_and_forged_enc
             .unwrap();
     let model_hash = str_of(&id_file["model_hash"]);
     assert_eq!(model_hash.len(), 64, "{id_file}");
+    // The identity model registry activates exactly this build's model set.
+    assert_eq!(
+        id_params["params"]["active_model_hashes"],
+        serde_json::json!([model_hash.as_str()]),
+        "{id_params}"
+    );
 
     // ---- The repository's e2e fixtures: uploaded, requested, scored by the enclave. ----
     let e2e = score_upload(

@@ -61,6 +61,8 @@ pub enum IdentityError {
     RequestFinished(String),
     #[error("score {0} is out of range 0..=100")]
     ScoreOutOfRange(u32),
+    #[error("model set {0} is not active in the identity model registry (params.active_model_hashes): its results are not applied")]
+    ModelNotActive(String),
     #[error("{0} is not an authority: identity admin changes need a config admin (or the gov module account)")]
     Unauthorized(String),
     #[error("identity tier {have} is below the required tier {need}: verify your identity (virtengine identity upload, then request-verification)")]
@@ -176,6 +178,7 @@ impl ErrorCode for IdentityError {
             Self::AppealNotFound(_) => 46,
             Self::AppealReviewed(_) => 47,
             Self::NotModerator(_) => 48,
+            Self::ModelNotActive(_) => 49,
         }
     }
 }

@@ -357,8 +357,13 @@ pub fn apply_verification_result(
     if outcome.score > MAX_SCORE {
         return Err(IdentityError::ScoreOutOfRange(outcome.score).into());
     }
-    let (mut r, account) = open_request(ctx, request_id)?;
     let params = state::params(ctx)?;
+    if !params.active_model_hashes.is_empty()
+        && !params.active_model_hashes.contains(&outcome.model_version)
+    {
+        return Err(IdentityError::ModelNotActive(outcome.model_version.clone()).into());
+    }
+    let (mut r, account) = open_request(ctx, request_id)?;
     let t = now(ctx)?;
     let status = status_for_score(&params, outcome.score);
     let scope_status = match status {

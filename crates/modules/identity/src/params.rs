@@ -5,6 +5,8 @@ use crate::IdentityError;
 pub const HARD_MAX_SALT: u32 = 128;
 pub const HARD_MAX_PAYLOAD: u64 = 1 << 20;
 pub const HARD_MAX_RECIPIENTS: usize = 100;
+/// Model sets active at once: the current one plus a few during an upgrade.
+pub const HARD_MAX_ACTIVE_MODELS: usize = 16;
 /// Longest appeal reason, bytes.
 pub const HARD_MAX_APPEAL_REASON: u32 = 2000;
 
@@ -35,6 +37,9 @@ pub struct IdentityParams {
     pub appeal_window_blocks: u64,
     pub min_appeal_reason_length: u32,
     pub max_history_per_account: u32,
+    /// The model registry: model-set hashes (64 lowercase hex) whose consensus results
+    /// may be applied. Empty: no restriction (bootstrap only).
+    pub active_model_hashes: Vec<String>,
 }
 
 impl Default for IdentityParams {
@@ -61,6 +66,7 @@ impl Default for IdentityParams {
             appeal_window_blocks: 100_800,
             min_appeal_reason_length: 50,
             max_history_per_account: 100,
+            active_model_hashes: Vec::new(),
         }
     }
 }
@@ -105,6 +111,25 @@ impl IdentityParams {
             if self.recipient_fingerprints.iter().take(i).any(|p| p == fp) {
                 return Err(IdentityError::InvalidParams(format!(
                     "recipient {fp} listed twice"
+                )));
+            }
+        }
+        if self.active_model_hashes.len() > HARD_MAX_ACTIVE_MODELS {
+            return bad("at most 16 active_model_hashes");
+        }
+        for (i, h) in self.active_model_hashes.iter().enumerate() {
+            let hex64 = h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex64 {
+                return Err(IdentityError::InvalidParams(format!(
+                    "active model hash {:?} is not 64 lowercase hex characters",
+                    h.chars().take(80).collect::<String>()
+                )));
+            }
+            if self.active_model_hashes.iter().take(i).any(|p| p == h) {
+                return Err(IdentityError::InvalidParams(format!(
+                    "active model hash {h} listed twice"
                 )));
             }
         }
@@ -170,6 +195,7 @@ impl IdentityParams {
             appeal_window_blocks: self.appeal_window_blocks,
             min_appeal_reason_length: self.min_appeal_reason_length,
             max_history_per_account: self.max_history_per_account,
+            active_model_hashes: self.active_model_hashes.clone(),
         }
     }
 
@@ -196,6 +222,7 @@ impl IdentityParams {
             appeal_window_blocks: p.appeal_window_blocks,
             min_appeal_reason_length: p.min_appeal_reason_length,
             max_history_per_account: p.max_history_per_account,
+            active_model_hashes: p.active_model_hashes.clone(),
         }
     }
 }

@@ -1215,6 +1215,13 @@ pub async fn run_query(
                 "borderline_upper": p.borderline_upper,
                 "max_expiries_per_block": p.max_expiries_per_block,
                 "max_payload_bytes": p.max_payload_bytes.to_string(),
+                "request_timeout_blocks": p.request_timeout_blocks.to_string(),
+                "max_timeouts_per_block": p.max_timeouts_per_block,
+                "fallback_timeout_blocks": p.fallback_timeout_blocks.to_string(),
+                "appeal_window_blocks": p.appeal_window_blocks.to_string(),
+                "min_appeal_reason_length": p.min_appeal_reason_length,
+                "max_history_per_account": p.max_history_per_account,
+                "active_model_hashes": p.active_model_hashes,
             }});
             emit(out, &v, || {
                 println!(

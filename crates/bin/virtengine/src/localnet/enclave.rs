@@ -159,6 +159,11 @@ pub fn setup(
                         .into(),
                 });
         }
+        // The identity model registry activates this build's model set.
+        let model = hex::encode(id.model_hash);
+        if !state.identity.params.active_model_hashes.contains(&model) {
+            state.identity.params.active_model_hashes.push(model);
+        }
         let socket = dir.join("enclave.sock");
         let app_toml = v.home.app_toml();
         let mut cfg = AppToml::load(&app_toml)?;
