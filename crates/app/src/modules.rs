@@ -248,20 +248,42 @@ impl ve_identity::AdminAuthority for ConfigAdmins {
     }
 }
 
-/// The identity recipient set from the enclave registry: each active validator enclave's
-/// X25519 key, by its envelope fingerprint.
+/// The enclave registry as identity and mfa see it: each active validator enclave's
+/// X25519 key (by envelope fingerprint) is a recipient of identity scopes and of TOTP /
+/// email secrets; its Ed25519 key signs scores and factor attestations.
 struct RegistryRecipients;
+
+fn enclave_fingerprints(ctx: &mut Context<'_>) -> Result<Vec<String>, AppError> {
+    let height = ctx.block().height;
+    Ok(ve_enclave_registry::active_enclave_keys(ctx, height)?
+        .iter()
+        .map(|k| ve_crypto::envelope::fingerprint(&k.x25519_public_key))
+        .collect())
+}
 
 impl ve_identity::EnclaveRecipients for RegistryRecipients {
     fn enclave_recipient_fingerprints(
         &self,
         ctx: &mut Context<'_>,
     ) -> Result<Vec<String>, AppError> {
-        let height = ctx.block().height;
-        Ok(ve_enclave_registry::active_enclave_keys(ctx, height)?
-            .iter()
-            .map(|k| ve_crypto::envelope::fingerprint(&k.x25519_public_key))
-            .collect())
+        enclave_fingerprints(ctx)
+    }
+}
+
+impl ve_mfa::EnclaveVerifiers for RegistryRecipients {
+    fn recipient_fingerprints(&self, ctx: &mut Context<'_>) -> Result<Vec<String>, AppError> {
+        enclave_fingerprints(ctx)
+    }
+
+    fn verify_signature(
+        &self,
+        ctx: &mut Context<'_>,
+        validator: &Address,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<bool, AppError> {
+        use ve_enclave_registry::EnclaveRegistry;
+        ve_enclave_registry::EnclaveKeeper.verify_enclave_signature(ctx, validator, msg, sig)
     }
 }
 
@@ -318,12 +340,14 @@ pub(crate) fn role_gate() -> Arc<dyn ve_module::gate::RoleGate> {
     Arc::new(ve_roles::RolesKeeper)
 }
 
-/// mfa reaches identity (VEID score) and roles (account state, administrators) here.
+/// mfa reaches identity (VEID score), roles (account state, administrators) and the
+/// enclave registry (one-time-code attestations) here.
 fn mfa_keeper() -> ve_mfa::MfaKeeper {
     ve_mfa::MfaKeeper {
         keepers: ve_mfa::Keepers {
             identity: Arc::new(ve_identity::IdentityKeeper),
             roles: role_gate(),
+            enclaves: Arc::new(RegistryRecipients),
             gov: gov_address(),
         },
     }
@@ -351,8 +375,6 @@ fn add_roles_mfa_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_mfa::RemoveTrustedDeviceHandler)?;
     r.add(ve_mfa::RevokeSessionHandler)?;
     r.add(ve_mfa::UpdateSensitiveTxConfigHandler { keeper: keeper() })?;
-    r.add(ve_mfa::AddVerifierKeyHandler { keeper: keeper() })?;
-    r.add(ve_mfa::RemoveVerifierKeyHandler { keeper: keeper() })?;
     r.add(ve_mfa::UpdateParamsHandler { keeper: keeper() })?;
     Ok(())
 }

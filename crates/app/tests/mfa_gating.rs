@@ -4,7 +4,7 @@
 //! consumed are refused; a batched transaction is gated message by message; sessions
 //! accumulate factors (VEID + FIDO2); WebAuthn registration/assertion with a software
 //! authenticator; failed attempts persist and lock the challenge; backup codes are single
-//! use; TOTP via a verifier attestation; expired challenges leave through end-block.
+//! use; TOTP via a validator enclave's attestation, each code once; expired challenges leave through end-block.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -302,21 +302,56 @@ fn backup_codes_are_single_use() {
     assert_eq!(use_code(&mut c, codes[1]).outcome, O::Verified as i32);
 }
 
-#[test]
-fn totp_is_verified_by_a_registered_verifier_attestation_only() {
-    use ed25519_dalek::{Signer, SigningKey};
-    let verifier = SigningKey::from_bytes(&[42; 32]);
-    let enc_secret = ve_crypto::envelope::RecipientSecretKey::from_bytes([43; 32]);
-    let enc_pub = enc_secret.public_key();
+/// The simulated platform key and build measurement of the enclave in the TOTP test.
+const PLATFORM_SEED: [u8; 32] = [0x51; 32];
+const BUILD: [u8; 32] = [0xA1; 32];
+
+/// A chain where users[0] (a validator operator) runs an active, attested enclave with
+/// X25519 secret `[1; 32]` and Ed25519 key `enclave_signing`.
+fn chain_with_enclave(
+    enclave_signing: &ed25519_dalek::SigningKey,
+) -> (Chain, ve_crypto::envelope::RecipientSecretKey) {
+    let platform = ed25519_dalek::SigningKey::from_bytes(&PLATFORM_SEED);
     let mut c = chain_with(3, |g| {
-        g.mfa.verifier_keys = vec![ve_mfa::GenesisVerifierKey {
-            key_id: "verifier-1".into(),
-            public_key: hex::encode(verifier.verifying_key().to_bytes()),
-            encryption_fingerprint: enc_pub.fingerprint(),
-            factor_types: vec!["FACTOR_TYPE_TOTP".into()],
+        let p = &mut g.enclave.params;
+        p.validator_operators = vec![User::new(1, FIRST_USER_NUMBER).address];
+        p.allow_simulated = true;
+        p.simulated_platform_key = hex::encode(platform.verifying_key().to_bytes());
+        g.enclave.measurements = vec![ve_enclave_registry::GenesisMeasurement {
+            platform: "simulated".into(),
+            measurement: hex::encode(BUILD),
+            description: "scoring enclave (simulated)".into(),
         }];
     });
-    // An envelope not addressed to the verifier is refused.
+    let x25519 = ve_crypto::envelope::RecipientSecretKey::from_bytes([1; 32]);
+    let x_pub = *x25519.public_key().as_bytes();
+    let ed = enclave_signing.verifying_key().to_bytes();
+    let register = ve_enclave_registry::proto::MsgRegisterEnclaveIdentity {
+        validator: c.users[0].s(),
+        platform: ve_enclave_registry::proto::Platform::Simulated as i32,
+        x25519_public_key: x_pub.to_vec(),
+        ed25519_public_key: ed.to_vec(),
+        attestation_report: ve_attestation::simulated::sign(
+            &platform,
+            &BUILD,
+            &ve_attestation::key_binding(&x_pub, &ed),
+        ),
+        attestation_chain: vec![],
+    };
+    let msg = ve_proto::to_any(
+        "/virtengine.enclave.v1.MsgRegisterEnclaveIdentity",
+        &register,
+    );
+    c.send(0, vec![msg], &[]).ok();
+    (c, x25519)
+}
+
+#[test]
+fn totp_is_verified_only_by_an_active_enclave_attestation_and_each_step_once() {
+    use ed25519_dalek::{Signer, SigningKey};
+    let enclave = SigningKey::from_bytes(&[42; 32]);
+    let (mut c, enclave_x25519) = chain_with_enclave(&enclave);
+    // A secret not sealed to the enclave is refused (mfa 23, naming the missing key).
     let stranger = ve_crypto::envelope::RecipientSecretKey::from_bytes([44; 32]).public_key();
     let wrong = ve_crypto::envelope::seal(b"otpauth-seed", &[stranger], None).unwrap();
     let enroll = |sealed: Vec<u8>, c: &Chain| mp::MsgEnrollFactor {
@@ -326,52 +361,94 @@ fn totp_is_verified_by_a_registered_verifier_attestation_only() {
         ..Default::default()
     };
     let m = enroll(wrong, &c);
-    c.send(1, vec![any(&m)], &[]).refused("mfa", 23);
-    let sealed = ve_crypto::envelope::seal(b"otpauth-seed", &[enc_pub], None).unwrap();
+    let r = c.send(1, vec![any(&m)], &[]);
+    r.refused("mfa", 23);
+    assert!(
+        r.log.contains(&enclave_x25519.public_key().fingerprint()),
+        "{}",
+        r.log
+    );
+    let sealed =
+        ve_crypto::envelope::seal(b"otpauth-seed", &[enclave_x25519.public_key()], None).unwrap();
     let m = enroll(sealed, &c);
     let r = c.send(1, vec![any(&m)], &[]);
     r.ok();
     let factor_id = r.response::<mp::MsgEnrollFactorResponse>(0).factor_id;
 
-    let ch = c.create_challenge(1, F::Totp, T::Withdrawal, "");
-    let stored = c.challenge(&ch.challenge_id);
     let alice = c.users[1].address;
-    let attest = |key: &SigningKey, verified: bool| {
+    let operator = c.users[0].s();
+    let attest = |c: &Chain, ch: &str, key: &SigningKey, by: &str, verified: bool, step: u64| {
+        let stored = c.challenge(ch);
         let payload = ve_mfa::attestation::payload(&ve_mfa::attestation::AttestationInput {
             chain_id: ve_app::testing::TEST_CHAIN_ID,
-            challenge_id: &ch.challenge_id,
+            challenge_id: ch,
             account: &alice,
             factor_type: F::Totp as u32,
             factor_id: &factor_id,
             challenge_data: &stored.challenge_data,
             verified,
+            otp_step: step,
         });
         mp::FactorAttestation {
-            verifier_key_id: "verifier-1".into(),
+            verifier_key_id: by.into(),
             verified,
             signature: key.sign(&payload).to_bytes().to_vec(),
+            otp_step: step,
         }
     };
-    let verify = |c: &mut Chain, att: mp::FactorAttestation| {
+    let verify = |c: &mut Chain, ch: &str, att: mp::FactorAttestation| {
         c.verify(mp::MsgVerifyChallenge {
             sender: c.users[1].s(),
-            challenge_id: ch.challenge_id.clone(),
+            challenge_id: ch.into(),
             attestation: Some(att),
             ..Default::default()
         })
     };
-    // Signed by someone else: failed attempt.
-    let forged = attest(&SigningKey::from_bytes(&[7; 32]), true);
-    assert_eq!(verify(&mut c, forged).outcome, O::Failed as i32);
-    // The verifier attests a wrong code: failed attempt.
-    let wrong_code = attest(&verifier, false);
-    assert_eq!(verify(&mut c, wrong_code).outcome, O::Failed as i32);
-    // The verifier attests the right code: verified, a session for Withdrawal.
-    let ok = attest(&verifier, true);
-    let v = verify(&mut c, ok);
+    let ch = c
+        .create_challenge(1, F::Totp, T::Withdrawal, "")
+        .challenge_id;
+    // Signed by a key that is not the operator's enclave: failed attempt.
+    let forged = attest(
+        &c,
+        &ch,
+        &SigningKey::from_bytes(&[7; 32]),
+        &operator,
+        true,
+        100,
+    );
+    let v = verify(&mut c, &ch, forged);
+    assert_eq!(v.outcome, O::Failed as i32);
+    assert!(
+        v.reason.contains("not signed by the active enclave"),
+        "{}",
+        v.reason
+    );
+    // The enclave's signature, but naming an account that runs no enclave: failed.
+    let elsewhere = attest(&c, &ch, &enclave, &c.users[2].s(), true, 100);
+    assert_eq!(verify(&mut c, &ch, elsewhere).outcome, O::Failed as i32);
+    // The enclave attests a wrong code: the third failed attempt locks the challenge.
+    let wrong_code = attest(&c, &ch, &enclave, &operator, false, 0);
+    assert_eq!(verify(&mut c, &ch, wrong_code).outcome, O::Locked as i32);
+    assert_eq!(c.challenge(&ch).attempt_count, 3);
+    // The enclave attests the right code: verified, a session for Withdrawal.
+    let ch = c
+        .create_challenge(1, F::Totp, T::Withdrawal, "")
+        .challenge_id;
+    let ok = attest(&c, &ch, &enclave, &operator, true, 100);
+    let v = verify(&mut c, &ch, ok);
     assert_eq!(v.outcome, O::Verified as i32, "{}", v.reason);
     assert!(v.satisfied, "TOTP meets FIDO2 | TOTP");
-    assert_eq!(c.challenge(&ch.challenge_id).attempt_count, 3);
+    // The same code (time step) again — as another enclave would attest it — is refused.
+    let ch = c
+        .create_challenge(1, F::Totp, T::Withdrawal, "")
+        .challenge_id;
+    let replay = attest(&c, &ch, &enclave, &operator, true, 100);
+    let v = verify(&mut c, &ch, replay);
+    assert_eq!(v.outcome, O::Failed as i32);
+    assert!(v.reason.contains("already used"), "{}", v.reason);
+    // The next step's code is accepted.
+    let next = attest(&c, &ch, &enclave, &operator, true, 101);
+    assert_eq!(verify(&mut c, &ch, next).outcome, O::Verified as i32);
 }
 
 #[test]

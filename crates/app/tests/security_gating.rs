@@ -22,8 +22,6 @@
 //! | `virtengine.roles.v1.MsgUpdateParams` | gov or genesis account (roles 17) | here |
 //! | `virtengine.mfa.v1.MsgUpdateParams` | gov, genesis account or administrator (mfa 24) | here |
 //! | `virtengine.mfa.v1.MsgUpdateSensitiveTxConfig` | same (mfa 24) | here |
-//! | `virtengine.mfa.v1.MsgAddVerifierKey` | same (mfa 24) | here |
-//! | `virtengine.mfa.v1.MsgRemoveVerifierKey` | same (mfa 24) | here |
 //! | `virtengine.mfa.v1.MsgRevokeFactor` / `MsgSetMfaPolicy` (policy change) | MFA `MfaChange` | `roles_rbac.rs`, `mfa_gating.rs` |
 //! | `virtengine.mfa.v1.MsgAddTrustedDevice` | MFA `TrustedDeviceChange` | `mfa_gating.rs::trusted_device_needs_a_session_to_add…` |
 //! | `virtengine.config.v1.MsgRegisterApprovedClient` / `MsgUpdateApprovedClient` / `MsgRotateClientKey` / `MsgSuspend…`/`MsgRevoke…`/`MsgReactivate…` / `MsgUpdateParams` | gov or config admin (config 2) | here (register, suspend, params) |
@@ -239,20 +237,6 @@ fn cases(c: &Chain) -> Vec<Case> {
                     &v::mfa::v1::MsgUpdateSensitiveTxConfig {
                         authority: c.users[u].s(),
                         config: cfg,
-                    },
-                )
-            }),
-            codespace: "mfa",
-            code: 24,
-        },
-        Case {
-            name: "mfa MsgRemoveVerifierKey by a non-authority",
-            msg: Box::new(|c, u| {
-                a(
-                    "/virtengine.mfa.v1.MsgRemoveVerifierKey",
-                    &v::mfa::v1::MsgRemoveVerifierKey {
-                        authority: c.users[u].s(),
-                        key_id: "any".into(),
                     },
                 )
             }),

@@ -131,6 +131,18 @@ impl Enclave {
         &self.identity
     }
 
+    /// The keys the one-time-code verifier this service hosts works with (`enclave run
+    /// --otp-listen`): this enclave's own, so TOTP / email secrets sealed to the enclave
+    /// open here, and the chain checks attestations against this enclave's registered
+    /// signing key under `operator`, the validator operator it is registered for.
+    pub fn otp_verifier_keys(&self, operator: &ve_types::Address) -> ve_mfa_verifier::VerifierKeys {
+        ve_mfa_verifier::VerifierKeys::for_enclave(
+            operator,
+            self.signing.clone(),
+            self.x25519.clone(),
+        )
+    }
+
     /// FAULT INJECTION (tests of the scoring consensus only): from now on every result
     /// carries `(score + offset) mod 101`, correctly signed, instead of the score the
     /// models computed. Refused unless this enclave runs on the simulated platform.

@@ -1,32 +1,15 @@
-//! The factor attestation the mfa module accepts (docs/mfa.md §4), byte for byte.
+//! Signing the factor attestation the mfa module accepts. The payload bytes are the
+//! chain's own ([`ve_mfa::attestation::payload`], docs/mfa.md §4), so signer and checker
+//! cannot drift apart; this side only refuses inputs the chain could never match.
 
 use ed25519_dalek::{Signer, SigningKey};
-use ve_types::Address;
-
-/// Domain prefix of the attestation payload (29 ASCII bytes), followed by a 0x00 byte.
-pub const DOMAIN: &[u8; 29] = b"virtengine-mfa-attestation-v1";
+pub use ve_mfa::attestation::{payload, AttestationInput};
 
 /// Factor types a verifier attests (numbering of `virtengine.mfa.v1.FactorType`).
 pub const FACTOR_TOTP: u32 = 1;
-pub const FACTOR_SMS: u32 = 3;
 pub const FACTOR_EMAIL: u32 = 4;
 
-/// What an attestation binds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttestationInput<'a> {
-    pub chain_id: &'a str,
-    /// 32 lowercase hex characters.
-    pub challenge_id: &'a str,
-    pub account: &'a Address,
-    pub factor_type: u32,
-    /// 32 lowercase hex characters.
-    pub factor_id: &'a str,
-    /// The challenge's 32 bytes of `challenge_data`.
-    pub challenge_data: &'a [u8],
-    pub verified: bool,
-}
-
-/// Why an attestation payload cannot be built.
+/// Why an attestation cannot be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
     #[error("chain id is longer than 65535 bytes")]
@@ -48,58 +31,44 @@ fn hex_id(s: &str, what: &'static str) -> Result<(), PayloadError> {
     }
 }
 
-/// The exact bytes signed:
-/// `DOMAIN ‖ 0x00 ‖ u16be(len chain_id) ‖ chain_id ‖ challenge_id (32 ASCII) ‖ account (20)
-/// ‖ u32be(factor_type) ‖ factor_id (32 ASCII) ‖ challenge_data (32) ‖ outcome (1)`.
-pub fn payload(a: &AttestationInput<'_>) -> Result<Vec<u8>, PayloadError> {
-    let chain_len = u16::try_from(a.chain_id.len()).map_err(|_| PayloadError::ChainIdTooLong)?;
+/// Ed25519 signature (64 bytes) over [`payload`].
+pub fn sign(key: &SigningKey, a: &AttestationInput<'_>) -> Result<[u8; 64], PayloadError> {
+    if a.chain_id.len() > usize::from(u16::MAX) {
+        return Err(PayloadError::ChainIdTooLong);
+    }
     hex_id(a.challenge_id, "challenge id")?;
     hex_id(a.factor_id, "factor id")?;
     if a.challenge_data.len() != 32 {
         return Err(PayloadError::BadChallengeData(a.challenge_data.len()));
     }
-    let mut out = Vec::with_capacity(30 + 2 + a.chain_id.len() + 32 + 20 + 4 + 32 + 32 + 1);
-    out.extend_from_slice(DOMAIN);
-    out.push(0);
-    out.extend_from_slice(&chain_len.to_be_bytes());
-    out.extend_from_slice(a.chain_id.as_bytes());
-    out.extend_from_slice(a.challenge_id.as_bytes());
-    out.extend_from_slice(&a.account.0);
-    out.extend_from_slice(&a.factor_type.to_be_bytes());
-    out.extend_from_slice(a.factor_id.as_bytes());
-    out.extend_from_slice(a.challenge_data);
-    out.push(u8::from(a.verified));
-    Ok(out)
-}
-
-/// Ed25519 signature (64 bytes) over [`payload`].
-pub fn sign(key: &SigningKey, a: &AttestationInput<'_>) -> Result<[u8; 64], PayloadError> {
-    Ok(key.sign(&payload(a)?).to_bytes())
+    Ok(key.sign(&payload(a)).to_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use ed25519_dalek::{Signature, Verifier};
+    use ve_types::Address;
 
-    fn input(verified: bool) -> (Address, Vec<u8>, bool) {
-        (Address([7u8; 20]), vec![9u8; 32], verified)
+    fn input<'a>(account: &'a Address, data: &'a [u8], verified: bool) -> AttestationInput<'a> {
+        AttestationInput {
+            chain_id: "c-1",
+            challenge_id: "0123456789abcdef0123456789abcdef",
+            account,
+            factor_type: FACTOR_TOTP,
+            factor_id: "fedcba9876543210fedcba9876543210",
+            challenge_data: data,
+            verified,
+            otp_step: 0x0102_0304_0506_0708,
+        }
     }
 
     #[test]
     fn payload_layout_matches_docs_mfa_md() {
-        let (account, data, _) = input(true);
-        let a = AttestationInput {
-            chain_id: "c-1",
-            challenge_id: "0123456789abcdef0123456789abcdef",
-            account: &account,
-            factor_type: FACTOR_TOTP,
-            factor_id: "fedcba9876543210fedcba9876543210",
-            challenge_data: &data,
-            verified: true,
-        };
-        let p = payload(&a).unwrap();
-        assert_eq!(&p[..29], b"virtengine-mfa-attestation-v1");
+        let account = Address([7u8; 20]);
+        let data = [9u8; 32];
+        let p = payload(&input(&account, &data, true));
+        assert_eq!(&p[..29], b"virtengine-mfa-attestation-v2");
         assert_eq!(p[29], 0);
         assert_eq!(&p[30..32], &[0, 3]);
         assert_eq!(&p[32..35], b"c-1");
@@ -109,51 +78,47 @@ mod tests {
         assert_eq!(&p[91..123], b"fedcba9876543210fedcba9876543210");
         assert_eq!(&p[123..155], &[9u8; 32]);
         assert_eq!(p[155], 1);
-        assert_eq!(p.len(), 156);
+        assert_eq!(&p[156..164], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(p.len(), 164);
     }
 
     #[test]
-    fn signature_covers_the_outcome() {
+    fn signature_covers_the_outcome_and_the_time_step() {
         let key = SigningKey::from_bytes(&[5u8; 32]);
-        let (account, data, _) = input(true);
-        let mut a = AttestationInput {
-            chain_id: "c",
-            challenge_id: "0123456789abcdef0123456789abcdef",
-            account: &account,
-            factor_type: FACTOR_EMAIL,
-            factor_id: "fedcba9876543210fedcba9876543210",
-            challenge_data: &data,
-            verified: false,
-        };
+        let account = Address([7u8; 20]);
+        let data = [9u8; 32];
+        let a = input(&account, &data, false);
         let sig = Signature::from_bytes(&sign(&key, &a).unwrap());
-        key.verifying_key()
-            .verify(&payload(&a).unwrap(), &sig)
-            .unwrap();
-        a.verified = true;
+        key.verifying_key().verify(&payload(&a), &sig).unwrap();
+        let flipped = AttestationInput {
+            verified: true,
+            ..a.clone()
+        };
         assert!(key
             .verifying_key()
-            .verify(&payload(&a).unwrap(), &sig)
+            .verify(&payload(&flipped), &sig)
             .is_err());
+        let later = AttestationInput {
+            otp_step: a.otp_step + 1,
+            ..a
+        };
+        assert!(key.verifying_key().verify(&payload(&later), &sig).is_err());
     }
 
     #[test]
     fn malformed_ids_are_refused() {
-        let (account, data, _) = input(true);
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        let account = Address([7u8; 20]);
+        let data = [9u8; 32];
         let a = AttestationInput {
-            chain_id: "c",
             challenge_id: "0123456789ABCDEF0123456789ABCDEF",
-            account: &account,
-            factor_type: FACTOR_TOTP,
-            factor_id: "fedcba9876543210fedcba9876543210",
-            challenge_data: &data,
-            verified: true,
+            ..input(&account, &data, true)
         };
-        assert_eq!(payload(&a), Err(PayloadError::BadHexId("challenge id")));
+        assert_eq!(sign(&key, &a), Err(PayloadError::BadHexId("challenge id")));
         let b = AttestationInput {
-            challenge_id: "0123456789abcdef0123456789abcdef",
             challenge_data: &data[..31],
-            ..a
+            ..input(&account, &data, true)
         };
-        assert_eq!(payload(&b), Err(PayloadError::BadChallengeData(31)));
+        assert_eq!(sign(&key, &b), Err(PayloadError::BadChallengeData(31)));
     }
 }

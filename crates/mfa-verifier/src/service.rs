@@ -45,10 +45,14 @@ pub fn system_clock() -> Clock {
 /// `MsgVerifyChallenge.attestation` in JSON (signature in base64).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AttestationJson {
+    /// The validator operator address whose enclave signed.
     pub verifier_key_id: String,
     pub verified: bool,
     /// Base64 of the 64-byte Ed25519 signature.
     pub signature: String,
+    /// TOTP: the time step of the accepted code (the chain refuses it twice); else 0.
+    #[serde(default)]
+    pub otp_step: u64,
 }
 
 /// The verifier's answer to a code.
@@ -190,7 +194,13 @@ impl<C: ChainSource> Verifier<C> {
         })
     }
 
-    fn verdict(&self, l: &Loaded, verified: bool, reason: &str) -> Result<Verdict, VerifierError> {
+    fn verdict(
+        &self,
+        l: &Loaded,
+        verified: bool,
+        reason: &str,
+        otp_step: u64,
+    ) -> Result<Verdict, VerifierError> {
         let c = &l.challenge;
         let input = AttestationInput {
             chain_id: &self.chain_id,
@@ -200,6 +210,7 @@ impl<C: ChainSource> Verifier<C> {
             factor_id: &c.factor_id,
             challenge_data: &c.challenge_data,
             verified,
+            otp_step,
         };
         let sig = attestation::sign(&self.keys.signing, &input)
             .map_err(|e| VerifierError::Chain(format!("challenge as read from chain: {e}")))?;
@@ -214,6 +225,7 @@ impl<C: ChainSource> Verifier<C> {
                 verifier_key_id: self.keys.key_id.clone(),
                 verified,
                 signature: B64.encode(sig),
+                otp_step,
             },
         })
     }
@@ -236,7 +248,7 @@ impl<C: ChainSource> Verifier<C> {
         let totp = l.secret.totp()?;
         let now = self.now();
         let Some(step) = totp.check(code, now) else {
-            return self.verdict(&l, false, "wrong code");
+            return self.verdict(&l, false, "wrong code", 0);
         };
         let key = format!("{}/{}", l.challenge.account, l.challenge.factor_id);
         let fresh = self
@@ -249,12 +261,13 @@ impl<C: ChainSource> Verifier<C> {
                 }
             })?;
         if fresh {
-            self.verdict(&l, true, "")
+            self.verdict(&l, true, "", step)
         } else {
             self.verdict(
                 &l,
                 false,
                 "code already used: wait for the next code of your authenticator app",
+                0,
             )
         }
     }
@@ -356,8 +369,8 @@ impl<C: ChainSource> Verifier<C> {
             Ok(Err("wrong code"))
         })?;
         match outcome {
-            Ok(()) => self.verdict(&l, true, ""),
-            Err(reason) => self.verdict(&l, false, reason),
+            Ok(()) => self.verdict(&l, true, "", 0),
+            Err(reason) => self.verdict(&l, false, reason, 0),
         }
     }
 }

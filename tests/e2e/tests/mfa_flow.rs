@@ -1,8 +1,10 @@
-//! Issue #7 on a real localnet, through the CLI as a user drives it: the localnet's MFA
-//! verifier service, a large bank send gated by the mfa module, WebAuthn with the software
-//! authenticator plus a VEID score from the localnet's enclave, TOTP codes computed by `totp-rs` (as any authenticator app would),
-//! email codes delivered by a real SMTP server (aiosmtpd), and the authority rule on
-//! MFA configuration.
+//! Issue #7 on a real localnet, through the CLI as a user drives it: a large bank send
+//! gated by the mfa module; WebAuthn with the software authenticator plus a VEID score
+//! from the localnet's enclave; TOTP codes computed by `totp-rs` (as any authenticator
+//! app would) and email codes delivered by a real SMTP server (aiosmtpd), both checked by
+//! the validator's enclave service (`enclave run --otp-listen`) and its attestations
+//! verified on chain against the enclave registry; the authority rule on MFA
+//! configuration.
 //!
 //! Needs python3 with aiosmtpd (`pip install aiosmtpd`, see scripts/setup.sh).
 
@@ -204,10 +206,12 @@ fn fresh_step() -> u64 {
     }
 }
 
-fn verifier_url(home: &Path) -> String {
-    let p = home.join("mfa-verifier").join("localnet.json");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    str_of(&v["url"])
+/// node0's enclave: its operator address and one-time-code endpoint.
+fn enclave_otp(home: &Path) -> (String, String) {
+    let p = home.join("localnet.json");
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let e = &m["veid"]["enclaves"][0];
+    (str_of(&e["operator_address"]), str_of(&e["otp_url"]))
 }
 
 #[test]
@@ -220,14 +224,19 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     );
     net.wait_height(2, Duration::from_secs(60));
     let cli = Cli { net: &net };
-    let verifier = verifier_url(&net.home);
+    let (operator, verifier) = enclave_otp(&net.home);
     let bob = net.address("bob");
 
-    // The localnet registered its verifier in genesis, for TOTP and email.
-    let keys = cli.query(&["mfa", "verifier-keys"]);
-    let k = &keys["verifier_keys"][0];
-    assert_eq!(k["key_id"], "localnet-verifier", "{keys}");
-    assert_eq!(k["factor_types"], serde_json::json!(["totp", "email"]));
+    // The one-time-code endpoint is node0's enclave: it names its operator and the
+    // signing key the enclave registry holds for it.
+    let info: Value = http_get_json(&format!("{verifier}/v1/info"));
+    assert_eq!(str_of(&info["key"]["key_id"]), operator, "{info}");
+    let registered = cli.query(&["enclave", "identity", &operator]);
+    let on_chain = serde_json::to_string(&registered).unwrap();
+    assert!(
+        on_chain.contains(&str_of(&info["key"]["public_key"])),
+        "the endpoint signs with the registered enclave key: {info} vs {registered}"
+    );
 
     // 1. A large send without a session is refused; a small one is not gated.
     let refused = cli.send("alice", &bob, LARGE, None);
@@ -248,15 +257,12 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     assert_eq!(str_of(&fido["factor_id"]).len(), 32, "{fido}");
     assert!(Path::new(&str_of(&fido["credential_file"])).exists());
     cli.tx_ok(&["mfa", "enroll", "veid", "--from", "alice"]);
-    let totp = cli.tx_ok(&[
-        "mfa",
-        "enroll",
-        "totp",
-        "--verifier",
-        &verifier,
-        "--from",
-        "alice",
-    ]);
+    let totp = cli.tx_ok(&["mfa", "enroll", "totp", "--from", "alice"]);
+    assert_eq!(
+        totp["sealed_to_enclaves"],
+        serde_json::json!([operator]),
+        "{totp}"
+    );
     let uri = str_of(&totp["otpauth_uri"]);
     assert!(uri.starts_with("otpauth://totp/VirtEngine:"), "{totp}");
     let secret = str_of(&totp["secret"]);
@@ -266,8 +272,6 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
         "enroll",
         "email",
         "alice@example.org",
-        "--verifier",
-        &verifier,
         "--from",
         "alice",
     ]);
@@ -300,7 +304,7 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     assert!(!ok, "{}", r.describe());
     assert_ne!(v["outcome"], "VERIFIED", "{v}");
 
-    // 5. TOTP through the verifier: a code from totp-rs is accepted and added to the session.
+    // 5. TOTP through the enclave: a code from totp-rs is accepted and added to the session.
     let t = fresh_step();
     let good = app_code(&secret, t);
     let ch = cli.challenge("totp", "alice", Some(&session));
@@ -346,7 +350,7 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
         "{v}"
     );
 
-    // 6. Email OTP over real SMTP: the verifier mails the code, the mail is read back.
+    // 6. Email OTP over real SMTP: the enclave mails the code, the mail is read back.
     let ch = cli.challenge("email", "alice", None);
     let r = net.cli(
         &["tx", "mfa", "email-code", &ch, "--verifier", &verifier],
@@ -442,6 +446,20 @@ fn large_send_needs_an_mfa_session_built_from_webauthn_totp_and_email_factors() 
     let mut as_operator = rule.to_vec();
     as_operator.extend_from_slice(&["--from", "operator"]);
     cli.tx_ok(&as_operator);
+}
+
+/// GET a JSON document over plain HTTP (the enclave's one-time-code endpoint).
+fn http_get_json(url: &str) -> Value {
+    let out = Command::new("curl")
+        .args(["-sS", "--fail", "--max-time", "10", url])
+        .output()
+        .expect("curl runs");
+    assert!(
+        out.status.success(),
+        "GET {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The scoring crate's genuine applicant (its document and selfie verify).

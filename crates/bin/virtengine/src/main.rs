@@ -64,8 +64,6 @@ enum Cmd {
     Export(cli::export::ExportArgs),
     /// Provider operations: `provider run` starts the provider daemon (bids on orders).
     Provider(cli::provider_daemon::ProviderArgs),
-    /// Off-chain MFA factor verifier service (TOTP, email codes): stand-in for the enclave service.
-    MfaVerifier(cli::mfa_verifier::MfaVerifierArgs),
     /// DNS attestor for provider domain verification: keygen, attest once, or run the service.
     DnsAttestor(cli::dns_attestor::DnsAttestorArgs),
     /// Benchmarks against a running chain.
@@ -97,7 +95,6 @@ async fn main() {
         Cmd::Envelope(a) => cli::envelope::run(a),
         Cmd::Export(a) => cli::export::run(a),
         Cmd::Enclave(a) => cli::enclave::run(a).await,
-        Cmd::MfaVerifier(a) => cli::mfa_verifier::run(a).await,
         Cmd::DnsAttestor(a) => cli::dns_attestor::run(a).await,
         Cmd::Provider(a) => cli::provider_daemon::run(a).await,
         Cmd::Bench {

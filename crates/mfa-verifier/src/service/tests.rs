@@ -12,6 +12,7 @@ use crate::attestation::payload;
 
 const T0: u64 = 1_800_000_000; // a fixed wall-clock second, step-aligned (divisible by 30)
 const ACCOUNT: Address = Address([3u8; 20]);
+const ENCLAVE_OPERATOR: Address = Address([8u8; 20]);
 const TOTP_FID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const EMAIL_FID: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -58,7 +59,12 @@ struct Setup {
 }
 
 fn setup(home: &Path, mailer: Option<Mailer>, email: &str) -> Setup {
-    let keys = VerifierKeys::load_or_create(home, "test-verifier").unwrap();
+    // Fixed keys: a "restarted" verifier is the same enclave.
+    let keys = VerifierKeys::for_enclave(
+        &ENCLAVE_OPERATOR,
+        ed25519_dalek::SigningKey::from_bytes(&[4u8; 32]),
+        ve_crypto::envelope::RecipientSecretKey::from_bytes([6u8; 32]),
+    );
     let seed = b"0123456789abcdefghij".to_vec();
     let enc = keys.envelope_public();
     let mut chain = FakeChain::default();
@@ -140,8 +146,8 @@ fn assert_signed(v: &Verifier<FakeChain>, verdict: &Verdict, n: u8, factor: u32)
         factor_id: fid,
         challenge_data: &data,
         verified: verdict.verified,
-    })
-    .unwrap();
+        otp_step: verdict.attestation.otp_step,
+    });
     let pk = ed25519_dalek::VerifyingKey::from_bytes(
         &hex::decode(v.info().public_key)
             .unwrap()
@@ -152,7 +158,19 @@ fn assert_signed(v: &Verifier<FakeChain>, verdict: &Verdict, n: u8, factor: u32)
     pk.verify(&p, &Signature::from_slice(&sig).unwrap())
         .unwrap();
     assert_eq!(verdict.attestation.verified, verdict.verified);
-    assert_eq!(verdict.attestation.verifier_key_id, "test-verifier");
+    assert_eq!(
+        verdict.attestation.verifier_key_id,
+        ENCLAVE_OPERATOR.to_string()
+    );
+    if factor == 1 && verdict.verified {
+        assert_eq!(
+            verdict.attestation.otp_step,
+            T0 / 30,
+            "the code's RFC 6238 step"
+        );
+    } else {
+        assert_eq!(verdict.attestation.otp_step, 0);
+    }
 }
 
 #[tokio::test]

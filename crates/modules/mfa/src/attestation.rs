@@ -1,9 +1,10 @@
-//! Factor attestations by off-chain verifier services (TOTP, email OTP, SMS): the exact
-//! payload bytes (docs/mfa.md §4) and their Ed25519 check.
+//! Factor attestations by validator enclaves (TOTP, email OTP, SMS): the exact payload
+//! bytes (docs/mfa.md §4). The enclave service signs them; the chain checks the signature
+//! against the enclave registry.
 
 use ve_types::Address;
 
-pub const DOMAIN: &[u8] = b"virtengine-mfa-attestation-v1";
+pub const DOMAIN: &[u8] = b"virtengine-mfa-attestation-v2";
 pub const OUTCOME_VERIFIED: u8 = 0x01;
 pub const OUTCOME_FAILED: u8 = 0x00;
 
@@ -17,12 +18,14 @@ pub struct AttestationInput<'a> {
     pub factor_id: &'a str,
     pub challenge_data: &'a [u8],
     pub verified: bool,
+    /// TOTP: the time step of the checked code; 0 otherwise.
+    pub otp_step: u64,
 }
 
 /// The bytes a verifier key signs:
 /// `DOMAIN || 0x00 || u16be(len(chain_id)) || chain_id || challenge_id (32 ASCII hex) ||
 /// account (20 bytes) || u32be(factor_type) || factor_id (32 ASCII hex) ||
-/// challenge_data (32 bytes) || outcome (0x01 verified / 0x00 failed)`.
+/// challenge_data (32 bytes) || outcome (0x01 verified / 0x00 failed) || u64be(otp_step)`.
 pub fn payload(i: &AttestationInput<'_>) -> Vec<u8> {
     let chain = i.chain_id.as_bytes();
     let len = u16::try_from(chain.len()).unwrap_or(u16::MAX);
@@ -41,22 +44,6 @@ pub fn payload(i: &AttestationInput<'_>) -> Vec<u8> {
     } else {
         OUTCOME_FAILED
     });
+    v.extend_from_slice(&i.otp_step.to_be_bytes());
     v
-}
-
-/// Checks an Ed25519 attestation signature (strict verification).
-pub fn verify(
-    public_key: &[u8],
-    input: &AttestationInput<'_>,
-    signature: &[u8],
-) -> Result<(), String> {
-    let pk: [u8; 32] = public_key
-        .try_into()
-        .map_err(|_| "verifier key is not 32 bytes".to_string())?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&pk)
-        .map_err(|_| "verifier key is not an Ed25519 point".to_string())?;
-    let sig = ed25519_dalek::Signature::from_slice(signature)
-        .map_err(|_| "attestation signature must be 64 bytes".to_string())?;
-    key.verify_strict(&payload(input), &sig)
-        .map_err(|_| "attestation signature does not verify with the verifier key".to_string())
 }

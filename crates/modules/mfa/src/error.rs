@@ -55,12 +55,8 @@ pub enum MfaError {
     DeviceNotFound(String),
     #[error("device {0:?} is already trusted")]
     DeviceExists(String),
-    #[error("no verifier key {0:?}")]
-    VerifierNotFound(String),
-    #[error("verifier key {0:?} already exists")]
-    VerifierExists(String),
-    #[error("sealed_secret must be an envelope addressed to an active verifier key for {0} (query mfa verifier-keys)")]
-    SealedSecretNotForVerifier(&'static str),
+    #[error("sealed_secret of a {0} factor must be an envelope addressed to every active validator enclave key (query enclave active-keys); missing {1}")]
+    SealedSecretNotForEnclaves(&'static str, String),
     #[error("{0} is not an authority: MFA configuration needs the gov module account, a genesis account or an administrator")]
     Unauthorized(String),
     #[error("invalid sensitive-transaction config: {0}")]
@@ -117,9 +113,8 @@ impl ErrorCode for MfaError {
             Self::TooManyDevices(_) => 18,
             Self::DeviceNotFound(_) => 19,
             Self::DeviceExists(_) => 20,
-            Self::VerifierNotFound(_) => 21,
-            Self::VerifierExists(_) => 22,
-            Self::SealedSecretNotForVerifier(_) => 23,
+            // 21 and 22 were the standalone verifier-key registry's (removed).
+            Self::SealedSecretNotForEnclaves(..) => 23,
             Self::Unauthorized(_) => 24,
             Self::InvalidConfig(_) => 25,
             Self::InvalidParams(_) => 26,

@@ -22,8 +22,6 @@ pub const DEVICE_ADDED: &str = "virtengine.mfa.v1.EventTrustedDeviceAdded";
 pub const DEVICE_REMOVED: &str = "virtengine.mfa.v1.EventTrustedDeviceRemoved";
 pub const MFA_BYPASSED: &str = "virtengine.mfa.v1.EventMfaBypassed";
 pub const CONFIG_UPDATED: &str = "virtengine.mfa.v1.EventSensitiveTxConfigUpdated";
-pub const VERIFIER_ADDED: &str = "virtengine.mfa.v1.EventVerifierKeyAdded";
-pub const VERIFIER_REMOVED: &str = "virtengine.mfa.v1.EventVerifierKeyRemoved";
 pub const PARAMS_UPDATED: &str = "virtengine.mfa.v1.EventParamsUpdated";
 
 fn tx_type_name(t: i32) -> &'static str {
@@ -152,18 +150,6 @@ pub fn config_updated(c: &SensitiveTxConfig, by: &str) -> Event {
     Event::new(CONFIG_UPDATED)
         .attr("transaction_type", tx_type_name(c.transaction_type))
         .attr("enabled", c.enabled)
-        .attr("authority", by)
-}
-
-pub fn verifier_added(k: &VerifierKey, by: &str) -> Event {
-    Event::new(VERIFIER_ADDED)
-        .attr("key_id", &k.key_id)
-        .attr("authority", by)
-}
-
-pub fn verifier_removed(key_id: &str, by: &str) -> Event {
-    Event::new(VERIFIER_REMOVED)
-        .attr("key_id", key_id)
         .attr("authority", by)
 }
 

@@ -1,11 +1,8 @@
 //! mfa genesis: params, the sensitive-transaction table (the spec's defaults unless
-//! given) and the verifier service keys. Enum values are their proto names, e.g.
+//! given). Enum values are their proto names, e.g.
 //! `"SENSITIVE_TX_TYPE_LARGE_TRANSFER"`, `"FACTOR_TYPE_FIDO2"`.
 
-use crate::msg_server::validate_verifier_key;
-use crate::proto::{
-    FactorCombination, FactorType, SensitiveTxConfig, SensitiveTxType, VerifierKey,
-};
+use crate::proto::{FactorCombination, FactorType, SensitiveTxConfig, SensitiveTxType};
 use crate::types::{default_configs, validate_config};
 use crate::{state, MfaError, MfaParams};
 use ve_module::Store;
@@ -29,21 +26,10 @@ pub struct GenesisConfig {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct GenesisVerifierKey {
-    pub key_id: String,
-    /// Ed25519 public key, hex.
-    pub public_key: String,
-    pub encryption_fingerprint: String,
-    pub factor_types: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
 pub struct MfaGenesis {
     pub params: MfaParams,
     /// `None`: the default table (docs/mfa.md). `Some(list)`: exactly these configs.
     pub sensitive_tx_configs: Option<Vec<GenesisConfig>>,
-    pub verifier_keys: Vec<GenesisVerifierKey>,
 }
 
 fn factor(name: &str) -> Result<i32, MfaError> {
@@ -115,25 +101,6 @@ impl GenesisConfig {
     }
 }
 
-impl GenesisVerifierKey {
-    pub fn to_proto(&self) -> Result<VerifierKey, MfaError> {
-        let k = VerifierKey {
-            key_id: self.key_id.clone(),
-            public_key: hex::decode(&self.public_key)
-                .map_err(|e| MfaError::InvalidGenesis(format!("verifier public_key: {e}")))?,
-            encryption_fingerprint: self.encryption_fingerprint.clone(),
-            factor_types: self
-                .factor_types
-                .iter()
-                .map(|f| factor(f))
-                .collect::<Result<_, _>>()?,
-            added_at: 0,
-        };
-        validate_verifier_key(&k).map_err(|e| MfaError::InvalidGenesis(e.to_string()))?;
-        Ok(k)
-    }
-}
-
 impl MfaGenesis {
     /// The configs genesis installs.
     pub fn configs(&self) -> Result<Vec<SensitiveTxConfig>, MfaError> {
@@ -165,23 +132,6 @@ impl MfaGenesis {
             .validate()
             .map_err(|e| MfaError::InvalidGenesis(e.to_string()))?;
         self.configs()?;
-        if self.verifier_keys.len() > state::MAX_VERIFIERS {
-            return Err(MfaError::InvalidGenesis("too many verifier keys".into()));
-        }
-        for (i, k) in self.verifier_keys.iter().enumerate() {
-            k.to_proto()?;
-            if self
-                .verifier_keys
-                .iter()
-                .take(i)
-                .any(|j| j.key_id == k.key_id)
-            {
-                return Err(MfaError::InvalidGenesis(format!(
-                    "verifier key {} listed twice",
-                    k.key_id
-                )));
-            }
-        }
         Ok(())
     }
 }
@@ -191,9 +141,6 @@ pub fn init_genesis(store: &mut impl Store, g: &MfaGenesis) -> Result<(), AppErr
     state::set_params(store, &g.params)?;
     for c in g.configs()? {
         state::set_config(store, &c)?;
-    }
-    for k in &g.verifier_keys {
-        state::set_verifier(store, &k.to_proto()?)?;
     }
     Ok(())
 }

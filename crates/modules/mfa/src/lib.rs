@@ -1,8 +1,8 @@
 //! `mfa`: multi-factor authentication and sensitive-transaction gating (spec §3.3, §2.4).
 //!
 //! Accounts enrol factors — FIDO2/WebAuthn (verified on chain, [`webauthn`]), TOTP, email
-//! OTP and SMS (secrets sealed to verifier services, which sign attestations checked
-//! here, [`attestation`]), single-use backup codes (salted hashes), VEID (identity score)
+//! OTP and SMS (secrets sealed to the validator enclaves, which check codes and sign
+//! attestations verified here against the enclave registry, [`attestation`]), single-use backup codes (salted hashes), VEID (identity score)
 //! and trusted devices (token hash only). A verified challenge creates an authorization
 //! session for one transaction type, or adds its factor to an existing one, so
 //! combinations like VEID + FIDO2 can be met. A sensitive message's handler calls the
@@ -36,13 +36,12 @@ pub mod webauthn;
 pub use component::{begin_block, end_block};
 pub use error::MfaError;
 pub use gate::{MfaKeeper, PROOF_TYPE_URL};
-pub use genesis::{GenesisConfig, GenesisVerifierKey, MfaGenesis};
-pub use keepers::Keepers;
+pub use genesis::{GenesisConfig, MfaGenesis};
+pub use keepers::{EnclaveVerifiers, Keepers};
 pub use msg_server::{
-    AddTrustedDeviceHandler, AddVerifierKeyHandler, CreateChallengeHandler, EnrollFactorHandler,
-    RemoveTrustedDeviceHandler, RemoveVerifierKeyHandler, RevokeFactorHandler,
-    RevokeSessionHandler, SetMfaPolicyHandler, UpdateParamsHandler, UpdateSensitiveTxConfigHandler,
-    VerifyChallengeHandler,
+    AddTrustedDeviceHandler, CreateChallengeHandler, EnrollFactorHandler,
+    RemoveTrustedDeviceHandler, RevokeFactorHandler, RevokeSessionHandler, SetMfaPolicyHandler,
+    UpdateParamsHandler, UpdateSensitiveTxConfigHandler, VerifyChallengeHandler,
 };
 pub use params::MfaParams;
 

@@ -153,6 +153,8 @@ impl EnrollFactorHandler {
         })
     }
 
+    /// A TOTP/EMAIL/SMS secret must be sealed to every active validator enclave, so any
+    /// of them can check a code (and no one else can open it).
     fn check_sealed_secret(
         &self,
         ctx: &mut Context<'_>,
@@ -164,12 +166,21 @@ impl EnrollFactorHandler {
         let parsed = ve_crypto::envelope::parse(sealed)
             .map_err(|e| field("sealed_secret", format!("not an envelope: {e}")))?;
         let recipients: Vec<&str> = parsed.recipient_ids().collect();
-        let ok = state::verifiers(ctx)?.iter().any(|k| {
-            k.factor_types.contains(&(f as i32))
-                && recipients.contains(&k.encryption_fingerprint.as_str())
-        });
-        if !ok {
-            return Err(MfaError::SealedSecretNotForVerifier(factor_name(f)).into());
+        let enclaves = self.keeper.keepers.enclaves.recipient_fingerprints(ctx)?;
+        if enclaves.is_empty() {
+            return Err(MfaError::SealedSecretNotForEnclaves(
+                factor_name(f),
+                "an active enclave: none is registered yet".into(),
+            )
+            .into());
+        }
+        if let Some(missing) = enclaves
+            .iter()
+            .find(|fp| !recipients.contains(&fp.as_str()))
+        {
+            return Err(
+                MfaError::SealedSecretNotForEnclaves(factor_name(f), missing.clone()).into(),
+            );
         }
         Ok(())
     }
@@ -659,23 +670,20 @@ impl VerifyChallengeHandler {
             }
             FactorType::Totp | FactorType::Email | FactorType::Sms => {
                 let Some(att) = &msg.attestation else {
-                    return Ok(Err("no verifier attestation in the response".into()));
+                    return Ok(Err("no enclave attestation in the response".into()));
                 };
-                let Some(e) = enrolment(ctx)? else {
+                let Some(mut e) = enrolment(ctx)? else {
                     return Ok(Err("the factor is no longer enrolled".into()));
                 };
-                let Some(key) = state::verifier(ctx, &att.verifier_key_id)?
-                    .filter(|k| k.factor_types.contains(&ch.factor_type))
-                else {
+                let Ok(validator) = att.verifier_key_id.parse::<Address>() else {
                     return Ok(Err(format!(
-                        "verifier key {:?} is not registered for this factor type",
+                        "verifier_key_id {:?} is not a validator operator address",
                         att.verifier_key_id
                             .chars()
                             .take(MAX_KEY_ID)
                             .collect::<String>()
                     )));
                 };
-                ctx.consume_gas(SIG_VERIFY_GAS, "verifier attestation")?;
                 let chain_id = ctx.block().chain_id.clone();
                 let input = AttestationInput {
                     chain_id: &chain_id,
@@ -685,12 +693,29 @@ impl VerifyChallengeHandler {
                     factor_id: &ch.factor_id,
                     challenge_data: &ch.challenge_data,
                     verified: att.verified,
+                    otp_step: att.otp_step,
                 };
-                match attestation::verify(&key.public_key, &input, &att.signature) {
-                    Err(r) => Err(r),
-                    Ok(()) if !att.verified => Err("the verifier attested a wrong code".into()),
-                    Ok(()) => Ok(Some(e)),
+                let payload = attestation::payload(&input);
+                let enclaves = self.keeper.keepers.enclaves.clone();
+                if !enclaves.verify_signature(ctx, &validator, &payload, &att.signature)? {
+                    return Ok(Err(format!(
+                        "the attestation is not signed by the active enclave of {validator}"
+                    )));
                 }
+                if !att.verified {
+                    return Ok(Err("the enclave attested a wrong code".into()));
+                }
+                if ch.factor_type == FactorType::Totp as i32 {
+                    // One code, one use, whichever enclave checked it (RFC 6238 §5.2).
+                    if att.otp_step <= e.last_otp_step {
+                        return Ok(Err(format!(
+                            "TOTP code already used (time step {} is not after the last accepted {}): wait for the next code",
+                            att.otp_step, e.last_otp_step
+                        )));
+                    }
+                    e.last_otp_step = att.otp_step;
+                }
+                Ok(Some(e))
             }
             FactorType::BackupCode => {
                 if msg.backup_code.is_empty() || msg.backup_code.len() > MAX_BACKUP_CODE {
@@ -1162,120 +1187,6 @@ impl MsgHandler for UpdateSensitiveTxConfigHandler {
         ctx.emit(events::config_updated(&c, &msg.authority));
         ctx.emit(message_event(&authority));
         Ok(MsgUpdateSensitiveTxConfigResponse {}.encode_to_vec())
-    }
-}
-
-/// Stateless checks of a verifier key.
-pub fn validate_verifier_key(k: &VerifierKey) -> Result<(), MfaError> {
-    let bad = |r: &str| MfaError::InvalidField {
-        field: "key",
-        reason: r.to_string(),
-    };
-    if k.key_id.is_empty()
-        || k.key_id.len() > MAX_KEY_ID
-        || !k
-            .key_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        return Err(bad("key_id must be 1-64 characters from A-Z a-z 0-9 . _ -"));
-    }
-    let pk: [u8; 32] = k
-        .public_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| bad("public_key must be a 32-byte Ed25519 key"))?;
-    ed25519_dalek::VerifyingKey::from_bytes(&pk)
-        .map_err(|_| bad("public_key is not an Ed25519 point"))?;
-    ve_crypto::envelope::validate_fingerprint(&k.encryption_fingerprint)
-        .map_err(|_| bad("encryption_fingerprint must be 40 lowercase hex characters"))?;
-    if k.factor_types.is_empty()
-        || k.factor_types.iter().any(|t| {
-            !matches!(
-                factor_of(*t),
-                Some(FactorType::Totp | FactorType::Email | FactorType::Sms)
-            )
-        })
-    {
-        return Err(bad("factor_types must list TOTP, EMAIL and/or SMS"));
-    }
-    Ok(())
-}
-
-/// `/virtengine.mfa.v1.MsgAddVerifierKey`.
-pub struct AddVerifierKeyHandler {
-    pub keeper: MfaKeeper,
-}
-
-impl MsgHandler for AddVerifierKeyHandler {
-    type Msg = MsgAddVerifierKey;
-    fn type_url(&self) -> &'static str {
-        "/virtengine.mfa.v1.MsgAddVerifierKey"
-    }
-    fn response_type_url(&self) -> &'static str {
-        "/virtengine.mfa.v1.MsgAddVerifierKeyResponse"
-    }
-    fn signers(&self, msg: &Self::Msg) -> Result<Vec<Address>, AppError> {
-        Ok(vec![parse_addr(&msg.authority)?])
-    }
-    fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
-        parse_addr(&msg.authority)?;
-        let k = msg.key.as_ref().ok_or_else(|| field("key", "missing"))?;
-        validate_verifier_key(k).map_err(AppError::from)
-    }
-    fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
-        self.check_stateless(msg)?;
-        let authority = parse_addr(&msg.authority)?;
-        require_authority(&self.keeper, ctx, &authority)?;
-        let mut k = msg.key.clone().ok_or_else(|| field("key", "missing"))?;
-        if state::verifier(ctx, &k.key_id)?.is_some() {
-            return Err(MfaError::VerifierExists(k.key_id).into());
-        }
-        if state::verifiers(ctx)?.len() >= state::MAX_VERIFIERS {
-            return Err(field(
-                "key",
-                format!("at most {} verifier keys", state::MAX_VERIFIERS),
-            ));
-        }
-        k.added_at = state::now(ctx)?;
-        state::set_verifier(ctx, &k)?;
-        ctx.emit(events::verifier_added(&k, &msg.authority));
-        ctx.emit(message_event(&authority));
-        Ok(MsgAddVerifierKeyResponse {}.encode_to_vec())
-    }
-}
-
-/// `/virtengine.mfa.v1.MsgRemoveVerifierKey`.
-pub struct RemoveVerifierKeyHandler {
-    pub keeper: MfaKeeper,
-}
-
-impl MsgHandler for RemoveVerifierKeyHandler {
-    type Msg = MsgRemoveVerifierKey;
-    fn type_url(&self) -> &'static str {
-        "/virtengine.mfa.v1.MsgRemoveVerifierKey"
-    }
-    fn response_type_url(&self) -> &'static str {
-        "/virtengine.mfa.v1.MsgRemoveVerifierKeyResponse"
-    }
-    fn signers(&self, msg: &Self::Msg) -> Result<Vec<Address>, AppError> {
-        Ok(vec![parse_addr(&msg.authority)?])
-    }
-    fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
-        parse_addr(&msg.authority)?;
-        check_len("key_id", msg.key_id.len(), 1, MAX_KEY_ID)
-    }
-    fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
-        self.check_stateless(msg)?;
-        let authority = parse_addr(&msg.authority)?;
-        require_authority(&self.keeper, ctx, &authority)?;
-        if state::verifier(ctx, &msg.key_id)?.is_none() {
-            return Err(MfaError::VerifierNotFound(msg.key_id.clone()).into());
-        }
-        state::delete_verifier(ctx, &msg.key_id)?;
-        ctx.emit(events::verifier_removed(&msg.key_id, &msg.authority));
-        ctx.emit(message_event(&authority));
-        Ok(MsgRemoveVerifierKeyResponse {}.encode_to_vec())
     }
 }
 

@@ -21,7 +21,6 @@ pub const AUTHORIZATION_SESSIONS: &str = "/virtengine.mfa.v1.Query/Authorization
 pub const TRUSTED_DEVICES: &str = "/virtengine.mfa.v1.Query/TrustedDevices";
 pub const SENSITIVE_TX_CONFIG: &str = "/virtengine.mfa.v1.Query/SensitiveTxConfig";
 pub const ALL_SENSITIVE_TX_CONFIGS: &str = "/virtengine.mfa.v1.Query/AllSensitiveTxConfigs";
-pub const VERIFIER_KEYS: &str = "/virtengine.mfa.v1.Query/VerifierKeys";
 pub const PARAMS: &str = "/virtengine.mfa.v1.Query/Params";
 
 /// Most factors, devices and open challenges listed for one account.
@@ -53,7 +52,6 @@ pub fn route(ctx: &QueryContext<'_>, path: &str, data: &[u8]) -> Option<Result<V
         TRUSTED_DEVICES => trusted_devices(ctx, data),
         SENSITIVE_TX_CONFIG => sensitive_tx_config(ctx, data),
         ALL_SENSITIVE_TX_CONFIGS => all_sensitive_tx_configs(ctx),
-        VERIFIER_KEYS => verifier_keys(ctx),
         PARAMS => params(ctx),
         _ => return None,
     })
@@ -203,11 +201,6 @@ pub fn sensitive_tx_config(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8
 pub fn all_sensitive_tx_configs(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
     let configs = state::configs(&mut ctx.store())?;
     Ok(QueryAllSensitiveTxConfigsResponse { configs }.encode_to_vec())
-}
-
-pub fn verifier_keys(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {
-    let keys = state::verifiers(&mut ctx.store())?;
-    Ok(QueryVerifierKeysResponse { keys }.encode_to_vec())
 }
 
 pub fn params(ctx: &QueryContext<'_>) -> Result<Vec<u8>, AppError> {

@@ -220,27 +220,3 @@ pub fn configs(store: &mut impl Store) -> Result<Vec<SensitiveTxConfig>, AppErro
         "sensitive tx config",
     )
 }
-
-pub fn verifier(store: &mut impl Store, key_id: &str) -> Result<Option<VerifierKey>, AppError> {
-    get(store, &state_key::verifier(key_id), "verifier key")
-}
-
-pub fn set_verifier(store: &mut impl Store, k: &VerifierKey) -> Result<(), AppError> {
-    store.put(state_key::verifier(&k.key_id), k.encode_to_vec())
-}
-
-pub fn delete_verifier(store: &mut impl Store, key_id: &str) -> Result<(), AppError> {
-    store.delete(state_key::verifier(key_id))
-}
-
-/// Most verifier keys kept (bounds the envelope-recipient check).
-pub const MAX_VERIFIERS: usize = 32;
-
-pub fn verifiers(store: &mut impl Store) -> Result<Vec<VerifierKey>, AppError> {
-    list(
-        store,
-        state_key::VERIFIER_PREFIX,
-        MAX_VERIFIERS,
-        "verifier key",
-    )
-}

@@ -18,7 +18,6 @@ pub const ACCOUNT_SESSION_PREFIX: &[u8] = b"mfa/sessacct/";
 pub const SESSION_EXPIRY_PREFIX: &[u8] = b"mfa/sessexp/";
 pub const DEVICE_PREFIX: &[u8] = b"mfa/device/";
 pub const CONFIG_PREFIX: &[u8] = b"mfa/config/";
-pub const VERIFIER_PREFIX: &[u8] = b"mfa/verifier/";
 
 fn t(x: i64) -> [u8; 8] {
     u64::try_from(x).unwrap_or(0).to_be_bytes()
@@ -101,9 +100,4 @@ pub fn device(a: &Address, fingerprint: &str) -> Vec<u8> {
 /// `mfa/config/<type u32 BE>` → `SensitiveTxConfig`.
 pub fn config(tx_type: u32) -> Vec<u8> {
     [CONFIG_PREFIX, &tx_type.to_be_bytes()].concat()
-}
-
-/// `mfa/verifier/<key_id>` → `VerifierKey`.
-pub fn verifier(key_id: &str) -> Vec<u8> {
-    [VERIFIER_PREFIX, key_id.as_bytes()].concat()
 }

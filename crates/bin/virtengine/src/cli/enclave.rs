@@ -59,9 +59,15 @@ pub enum EnclaveCmd {
         #[arg(long)]
         simulated_platform_key: Option<PathBuf>,
     },
-    /// Serve scoring requests from the node on a unix socket until stopped.
+    /// Serve scoring requests from the node on a unix socket until stopped; with
+    /// --otp-listen also check TOTP / email one-time codes for the mfa module.
     #[command(
-        after_help = "Point the node at it with app.toml:\n  [enclave]\n  socket = \"<path>\""
+        after_help = "Point the node at it with app.toml:\n  [enclave]\n  socket = \"<path>\"\n\n\
+        One-time codes (docs/mfa.md): \n  \
+        virtengine enclave run --home node0/enclave --otp-listen 127.0.0.1:26690 \\\n    \
+        --operator ve1... --node http://127.0.0.1:26657 --smtp smtp://127.0.0.1:25\n\
+        API: GET /v1/info; POST /v1/totp/verify {challenge_id, code};\n\
+        POST /v1/email/send {challenge_id}; POST /v1/email/verify {challenge_id, code}."
     )]
     Run {
         /// Unix socket to listen on [default: <home>/enclave.sock].
@@ -72,6 +78,8 @@ pub enum EnclaveCmd {
         /// the enclave runs on the simulated platform.
         #[arg(long, value_name = "N")]
         fault_score_offset: Option<u32>,
+        #[command(flatten)]
+        otp: crate::cli::enclave_otp::OtpArgs,
     },
 }
 
@@ -283,8 +291,16 @@ pub async fn run(args: EnclaveArgs) -> Result<()> {
         EnclaveCmd::Run {
             socket,
             fault_score_offset,
+            otp,
         } => {
             let enclave = open_at(&home(&args)?, &models(&args)?)?;
+            let otp_server = match &otp.otp_listen {
+                Some(listen) => Some(
+                    crate::cli::enclave_otp::OtpServer::bind(otp, listen, &enclave, &home(&args)?)
+                        .await?,
+                ),
+                None => None,
+            };
             if let Some(n) = fault_score_offset {
                 enclave
                     .sign_deviant_scores(*n)
@@ -302,10 +318,16 @@ pub async fn run(args: EnclaveArgs) -> Result<()> {
                 socket.display(),
                 hex::encode(enclave.identity().measurement)
             );
-            tokio::task::spawn_blocking(move || ve_enclave::api::serve(enclave, &socket))
-                .await
-                .context("enclave service thread")?
-                .context("serving the enclave socket")
+            let scoring = async {
+                tokio::task::spawn_blocking(move || ve_enclave::api::serve(enclave, &socket))
+                    .await
+                    .context("enclave service thread")?
+                    .context("serving the enclave socket")
+            };
+            match otp_server {
+                Some(otp) => tokio::try_join!(scoring, otp.serve()).map(|_| ()),
+                None => scoring.await,
+            }
         }
     }
 }

@@ -11,8 +11,10 @@
 //! virtengine tx bank send alice bob 20000000000uve --mfa-session <id> -y
 //! ```
 //!
-//! TOTP and email codes go through the verifier service (`--verifier URL`, see
-//! `virtengine mfa-verifier`), which signs the attestation `tx mfa verify` submits.
+//! TOTP and email secrets are sealed to every active validator enclave at enrolment;
+//! codes are checked by a validator enclave's one-time-code endpoint (`--verifier URL`,
+//! `virtengine enclave run --otp-listen`), which signs the attestation `tx mfa verify`
+//! submits and the chain checks against the enclave registry.
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -80,10 +82,10 @@ pub enum MfaTx {
         /// Credential file of the software authenticator [default: <home>/webauthn/<key>.json].
         #[arg(long)]
         credential: Option<std::path::PathBuf>,
-        /// A TOTP code (checked by the verifier service at --verifier).
+        /// A TOTP code (checked by the enclave at --verifier).
         #[arg(long)]
         totp_code: Option<String>,
-        /// An email code (checked by the verifier service at --verifier).
+        /// An email code (checked by the enclave at --verifier).
         #[arg(long)]
         email_code: Option<String>,
         /// A backup code.
@@ -95,7 +97,8 @@ pub enum MfaTx {
         /// A trusted-device token (hex).
         #[arg(long)]
         trust_token: Option<String>,
-        /// The verifier service, for TOTP and email codes.
+        /// A validator enclave's one-time-code endpoint, for TOTP and email codes (the
+        /// localnet prints them: `--otp-listen` of `enclave run`).
         #[arg(long, env = "VIRTENGINE_MFA_VERIFIER")]
         verifier: Option<String>,
         #[arg(long)]
@@ -103,7 +106,8 @@ pub enum MfaTx {
         #[command(flatten)]
         common: TxCommon,
     },
-    /// Ask the verifier service to email the code of an EMAIL challenge (no transaction).
+    /// Ask a validator enclave to email the code of an EMAIL challenge (no transaction);
+    /// answer with `verify --email-code` at the same --verifier.
     EmailCode {
         challenge_id: String,
         #[arg(long, env = "VIRTENGINE_MFA_VERIFIER")]
@@ -173,36 +177,22 @@ pub enum MfaTx {
         #[command(flatten)]
         common: TxCommon,
     },
-    /// Register a verifier service key (gov, a genesis account or an administrator).
-    #[command(after_help = "Example:\n  \
-        virtengine tx mfa add-verifier-key ~/.virtengine-verifier/verifier_key.json --from operator -y")]
-    AddVerifierKey {
-        /// The verifier_key.json written by `virtengine mfa-verifier init`.
-        key_file: std::path::PathBuf,
-        #[arg(long)]
-        from: String,
-        #[command(flatten)]
-        common: TxCommon,
-    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EnrollCmd {
-    /// TOTP: a new seed sealed to the verifier; prints the otpauth:// URI for authenticator apps.
+    /// TOTP: a new seed sealed to every active validator enclave; prints the otpauth://
+    /// URI for authenticator apps.
     #[command(after_help = "Example:\n  \
-        virtengine tx mfa enroll totp --verifier http://127.0.0.1:26690 --from alice -y\n\n\
-        The seed is shown once (otpauth URI and base32); only the verifier can open the copy on chain.")]
+        virtengine tx mfa enroll totp --from alice -y\n\n\
+        The seed is shown once (otpauth URI and base32); only the validator enclaves can open the copy on chain.")]
     Totp {
-        #[command(flatten)]
-        v: VerifierArg,
         #[command(flatten)]
         e: EnrollCommon,
     },
-    /// Email OTP: the address sealed to the verifier (and its SHA-256 on chain).
+    /// Email OTP: the address sealed to every active validator enclave (and its SHA-256 on chain).
     Email {
         address: String,
-        #[command(flatten)]
-        v: VerifierArg,
         #[command(flatten)]
         e: EnrollCommon,
     },
@@ -230,13 +220,6 @@ pub enum EnrollCmd {
         #[command(flatten)]
         e: EnrollCommon,
     },
-}
-
-#[derive(Debug, Args)]
-pub struct VerifierArg {
-    /// The verifier service the secret is sealed to (its key must be registered on chain).
-    #[arg(long, env = "VIRTENGINE_MFA_VERIFIER")]
-    pub verifier: String,
 }
 
 #[derive(Debug, Args)]
@@ -277,8 +260,6 @@ pub enum MfaQuery {
         #[arg(long)]
         include_expired: bool,
     },
-    /// Registered verifier service keys.
-    VerifierKeys,
     /// The sensitive-transaction table.
     Configs,
     /// Module parameters.
@@ -455,42 +436,41 @@ async fn challenge_of(c: &TxCommon, id: &str) -> Result<Challenge> {
         .with_context(|| format!("challenge {id} not found"))
 }
 
-/// The verifier at `url`, after checking that its key is registered on chain for `factor`.
-async fn registered_verifier(
-    c: &TxCommon,
-    url: &str,
-    factor: FactorType,
-) -> Result<ve_mfa_verifier::http::InfoResponse> {
-    let info = VerifierClient::new(url)?.info().await?;
+/// The active validator enclave keys TOTP / email secrets are sealed to.
+struct EnclaveRecipients {
+    keys: Vec<ve_crypto::envelope::RecipientPublicKey>,
+    /// Their validator operators, for the output.
+    validators: Vec<String>,
+}
+
+async fn enclave_recipients(c: &TxCommon) -> Result<EnclaveRecipients> {
     let node = crate::cli::query::connect(&c.node.node)?;
-    let keys: QueryVerifierKeysResponse = QueryClient::new(&node)
-        .query(
-            "/virtengine.mfa.v1.Query/VerifierKeys",
-            &QueryVerifierKeysRequest {},
-        )
-        .await
-        .map_err(|e| query_error(node.url(), e))?;
-    let on_chain = keys.keys.iter().find(|k| k.key_id == info.key.key_id);
-    match on_chain {
-        Some(k)
-            if hex::encode(&k.public_key) == info.key.public_key
-                && k.encryption_fingerprint == info.key.encryption_fingerprint
-                && k.factor_types.contains(&(factor as i32)) =>
-        {
-            Ok(info)
-        }
-        Some(_) => bail!(
-            "the verifier at {url} (key {}) does not match the key registered on chain under that id, \
-             or is not registered for {}: refusing to seal a secret to it",
-            info.key.key_id,
-            factor_name(factor as i32)
-        ),
-        None => bail!(
-            "the verifier at {url} has key id {} which is not registered on chain \
-             (genesis mfa.verifier_keys or `tx mfa add-verifier-key`)",
-            info.key.key_id
-        ),
+    let r: ve_proto::virtengine::enclave::v1::QueryActiveEnclaveKeysResponse =
+        QueryClient::new(&node)
+            .query(
+                ve_client::capture::upload::PATH_ACTIVE_ENCLAVE_KEYS,
+                &ve_proto::virtengine::enclave::v1::QueryActiveEnclaveKeysRequest {},
+            )
+            .await
+            .map_err(|e| query_error(node.url(), e))?;
+    if r.keys.is_empty() {
+        bail!(
+            "no validator enclave is active on this chain (query enclave active-keys): \
+             TOTP and email factors need one to check codes"
+        );
     }
+    let keys = r
+        .keys
+        .iter()
+        .map(|k| {
+            ve_crypto::envelope::RecipientPublicKey::from_slice(&k.x25519_public_key)
+                .map_err(|e| anyhow!("enclave key of {}: {e}", k.validator))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(EnclaveRecipients {
+        keys,
+        validators: r.keys.iter().map(|k| k.validator.clone()).collect(),
+    })
 }
 
 fn credential_path(s: &Signer, explicit: Option<&std::path::Path>) -> std::path::PathBuf {
@@ -607,7 +587,8 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
                     verified: verdict.attestation.verified,
                     signature: B64
                         .decode(&verdict.attestation.signature)
-                        .context("verifier returned a signature that is not base64")?,
+                        .context("the enclave returned a signature that is not base64")?,
+                    otp_step: verdict.attestation.otp_step,
                 });
             } else if let Some(code) = backup_code {
                 msg.backup_code = code;
@@ -812,43 +793,6 @@ pub async fn run_tx(cmd: MfaTx) -> Result<()> {
             )
             .await
         }
-        MfaTx::AddVerifierKey {
-            key_file,
-            from,
-            common,
-        } => {
-            let text = std::fs::read_to_string(&key_file)
-                .with_context(|| format!("reading {}", key_file.display()))?;
-            let info: ve_mfa_verifier::PublicKeyInfo = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a verifier_key.json", key_file.display()))?;
-            let s = signer(&common, &from)?;
-            let msg = any(
-                "MsgAddVerifierKey",
-                &MsgAddVerifierKey {
-                    authority: s.address.to_string(),
-                    key: Some(VerifierKey {
-                        key_id: info.key_id.clone(),
-                        public_key: hex::decode(&info.public_key)
-                            .context("public_key is not hex")?,
-                        encryption_fingerprint: info.encryption_fingerprint.clone(),
-                        factor_types: info
-                            .factor_types
-                            .iter()
-                            .map(|f| i32::try_from(*f).unwrap_or(0))
-                            .collect(),
-                        added_at: 0,
-                    }),
-                },
-            );
-            broadcast(
-                &common,
-                &s.kr,
-                &s.name,
-                vec![msg],
-                &format!("register verifier key {}", info.key_id),
-            )
-            .await
-        }
     }
 }
 
@@ -874,14 +818,11 @@ async fn enroll_msg(
 
 async fn enroll(cmd: EnrollCmd) -> Result<()> {
     match cmd {
-        EnrollCmd::Totp { v, e } => {
+        EnrollCmd::Totp { e } => {
             let s = signer(&e.common, &e.from)?;
-            let info = registered_verifier(&e.common, &v.verifier, FactorType::Totp).await?;
-            let recipient =
-                ve_crypto::envelope::RecipientPublicKey::from_hex(&info.key.encryption_public_key)
-                    .map_err(|err| anyhow!("verifier encryption key: {err}"))?;
+            let recipients = enclave_recipients(&e.common).await?;
             let secret = SealedSecret::new_totp();
-            let sealed = secret.seal(&[recipient])?;
+            let sealed = secret.seal(&recipients.keys)?;
             let msg = MsgEnrollFactor {
                 sender: s.address.to_string(),
                 factor_type: FactorType::Totp as i32,
@@ -899,25 +840,22 @@ async fn enroll(cmd: EnrollCmd) -> Result<()> {
             out["factor_id"] = json!(r.factor_id);
             out["otpauth_uri"] = json!(uri);
             out["secret"] = json!(base32);
-            out["verifier_key_id"] = json!(info.key.key_id);
+            out["sealed_to_enclaves"] = json!(recipients.validators);
             emit(e.common.output, &out)?;
             if e.common.output == OutputFormat::Text {
                 eprintln!("add the otpauth URI (or the base32 secret) to your authenticator app now: it is not shown again");
             }
             Ok(())
         }
-        EnrollCmd::Email { address, v, e } => {
+        EnrollCmd::Email { address, e } => {
             let s = signer(&e.common, &e.from)?;
-            let info = registered_verifier(&e.common, &v.verifier, FactorType::Email).await?;
-            let recipient =
-                ve_crypto::envelope::RecipientPublicKey::from_hex(&info.key.encryption_public_key)
-                    .map_err(|err| anyhow!("verifier encryption key: {err}"))?;
+            let recipients = enclave_recipients(&e.common).await?;
             let secret = SealedSecret::email(&address)?;
             let msg = MsgEnrollFactor {
                 sender: s.address.to_string(),
                 factor_type: FactorType::Email as i32,
                 label: e.label.clone(),
-                sealed_secret: secret.seal(&[recipient])?,
+                sealed_secret: secret.seal(&recipients.keys)?,
                 contact_hash: ve_mfa_verifier::secret::contact_hash(&address)?.to_vec(),
                 ..Default::default()
             };
@@ -925,6 +863,7 @@ async fn enroll(cmd: EnrollCmd) -> Result<()> {
             let mut out = tx_json(&res);
             out["factor_id"] = json!(r.factor_id);
             out["address"] = json!(ve_mfa_verifier::email::mask(secret.email_address()?));
+            out["sealed_to_enclaves"] = json!(recipients.validators);
             emit(e.common.output, &out)
         }
         EnrollCmd::Webauthn {
@@ -1246,19 +1185,6 @@ pub async fn run_query(
                 .await
                 .map_err(|e| query_error(url, e))?;
             json!({"sessions": sessions.iter().map(session_json).collect::<Vec<_>>()})
-        }
-        MfaQuery::VerifierKeys => {
-            let r: QueryVerifierKeysResponse = q
-                .query(&path("VerifierKeys"), &QueryVerifierKeysRequest {})
-                .await
-                .map_err(|e| query_error(url, e))?;
-            json!({"verifier_keys": r.keys.iter().map(|k| json!({
-                "key_id": k.key_id,
-                "public_key": hex::encode(&k.public_key),
-                "encryption_fingerprint": k.encryption_fingerprint,
-                "factor_types": k.factor_types.iter().map(|f| factor_name(*f)).collect::<Vec<_>>(),
-                "added_at": ts(k.added_at),
-            })).collect::<Vec<_>>()})
         }
         MfaQuery::Configs => {
             let r: QueryAllSensitiveTxConfigsResponse = q

@@ -149,35 +149,22 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
         .zip(&nodes)
         .zip(consensus_addresses)
         .map(
-            |((h, (n, _)), consensus_address)| super::enclave::Validator {
+            |((h, (n, ports)), consensus_address)| super::enclave::Validator {
                 name: &n.name,
                 home: h,
                 consensus_address,
+                rpc: n.rpc.clone(),
+                otp_port: super::enclave::otp_port(ports),
             },
         )
         .collect();
     let enclaves = super::enclave::setup(home, &validators, &keyring, &mut state, operator)?;
     let veid = veid_setup(home, &mut state, enclaves)?;
-    // The MFA verifier service beside the validators (its key in the mfa genesis); the
-    // `operator` test account administers the localnet (a roles genesis account).
-    let node0_rpc = nodes
-        .first()
-        .map(|(n, _)| n.rpc.clone())
-        .context("no nodes")?;
-    let admin = accounts
-        .iter()
-        .find(|a| a.name == "operator")
-        .map(|a| a.address.parse::<ve_types::Address>())
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("operator address: {e}"))?;
-    super::mfa::setup(
-        home,
-        &mut state,
-        args.port_offset,
-        &node0_rpc,
-        CHAIN_ID,
-        admin,
-    )?;
+    // The `operator` test account administers the localnet (a roles genesis account: it
+    // may change MFA rules).
+    if !state.roles.genesis_accounts.contains(&operator) {
+        state.roles.genesis_accounts.push(operator);
+    }
     genesis.set_app_state(&state)?;
     genesis
         .validate()

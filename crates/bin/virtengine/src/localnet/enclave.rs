@@ -14,7 +14,12 @@
 //!                                             measurement and the signed SIMULATED report
 //! <node home>/enclave/enclave.sock            the service's socket (app.toml [enclave] socket)
 //! <node home>/enclave/enclave.log             its log
+//! <node home>/enclave/otp/state.json          its one-time-code verifier's replay state
 //! ```
+//!
+//! Each enclave also checks MFA one-time codes (`--otp-listen`, port 26690 + the node's
+//! port offset): TOTP / email secrets are sealed to every enclave, so any of them can
+//! answer (docs/mfa.md).
 //!
 //! At genesis: enclave params (operators `node<i>-operator`, consensus bindings, the
 //! SIMULATED platform key), the build's measurement on the allow-list, each enclave's
@@ -49,6 +54,18 @@ pub const IDENTITY_FILE: &str = "identity.SIMULATED.json";
 /// Blocks a localnet enclave attestation stays valid (days of localnet at 1 s blocks;
 /// `localnet start --keep` re-attests an expired one).
 pub const VALIDITY_BLOCKS: u64 = 1_000_000;
+/// The one-time-code endpoint of node0's enclave; node i's is shifted by node i's port
+/// offset.
+pub const OTP_PORT: u16 = 26690;
+
+/// The one-time-code port of the enclave beside a node with `ports`.
+pub fn otp_port(ports: &crate::config::Ports) -> u16 {
+    let offset = ports
+        .rpc
+        .saturating_sub(crate::config::Ports::default().rpc);
+    OTP_PORT.saturating_add(offset)
+}
+
 /// How long `localnet start` waits for the registrations to be committed.
 const REGISTER_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -66,6 +83,12 @@ pub struct EnclaveEntry {
     /// The envelope fingerprint of the X25519 key (identity `recipient_fingerprints`).
     pub fingerprint: String,
     pub measurement: String,
+    /// The one-time-code endpoint (`tx mfa verify --verifier`), e.g. http://127.0.0.1:26690.
+    pub otp_url: String,
+    pub otp_listen: String,
+    /// CometBFT RPC of its node (where it reads challenges).
+    pub node_rpc: String,
+    pub chain_id: String,
 }
 
 impl EnclaveEntry {
@@ -82,6 +105,8 @@ pub struct Validator<'a> {
     pub name: &'a str,
     pub home: &'a NodeHome,
     pub consensus_address: String,
+    pub rpc: String,
+    pub otp_port: u16,
 }
 
 /// What the caller funds and lists: the operator accounts created here.
@@ -179,6 +204,10 @@ pub fn setup(
             x25519_public_key: x25519.to_hex(),
             fingerprint: x25519.fingerprint(),
             measurement,
+            otp_url: format!("http://127.0.0.1:{}", v.otp_port),
+            otp_listen: format!("127.0.0.1:{}", v.otp_port),
+            node_rpc: v.rpc.clone(),
+            chain_id: super::CHAIN_ID.to_string(),
         });
     }
     if !state.enclave.params.validator_operators.contains(&admin) {
@@ -192,15 +221,27 @@ pub fn setup(
     })
 }
 
-/// Starts `virtengine enclave run` for `entry`, logging to its enclave.log.
-pub fn spawn(exe: &Path, entry: &EnclaveEntry) -> Result<Child> {
+/// Starts `virtengine enclave run` for `entry` (scoring socket and one-time-code
+/// endpoint, email codes through `smtp` when given), logging to its enclave.log.
+pub fn spawn(exe: &Path, entry: &EnclaveEntry, smtp: Option<&str>) -> Result<Child> {
     let mut cmd = tokio::process::Command::new(exe);
     cmd.arg("enclave")
         .arg("run")
         .arg("--home")
         .arg(&entry.home)
         .arg("--socket")
-        .arg(&entry.socket);
+        .arg(&entry.socket)
+        .arg("--otp-listen")
+        .arg(&entry.otp_listen)
+        .arg("--operator")
+        .arg(&entry.operator_address)
+        .arg("--node")
+        .arg(&entry.node_rpc)
+        .arg("--chain-id")
+        .arg(&entry.chain_id);
+    if let Some(url) = smtp {
+        cmd.arg("--smtp").arg(url);
+    }
     // The service must remove a stale socket itself; a fresh start must not see the
     // socket of a previous run as "listening".
     let _ = std::fs::remove_file(&entry.socket);

@@ -19,7 +19,6 @@
 
 mod build;
 pub mod enclave;
-pub mod mfa;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -102,7 +101,7 @@ pub struct StartArgs {
     /// Seconds to wait for the first block.
     #[arg(long, default_value_t = 90)]
     pub ready_timeout: u64,
-    /// SMTP relay (`smtp://host:port`) the localnet's MFA verifier sends email codes
+    /// SMTP relay (`smtp://host:port`) the validator enclaves send MFA email codes
     /// through; without it email factors cannot be answered.
     #[arg(long)]
     pub mfa_smtp: Option<String>,

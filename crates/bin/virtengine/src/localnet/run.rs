@@ -28,7 +28,7 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
             home.display()
         );
     }
-    // Only helper services (MFA verifier, enclaves) outlived their nodes (they crashed or
+    // Only helper services (enclaves) outlived their nodes (they crashed or
     // were killed): stop them; they are started again below with the nodes.
     for (name, pid) in &alive {
         if !supervise::terminate_pid(*pid, supervise::STOP_TIMEOUT).await {
@@ -49,13 +49,20 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         build::build(home, &args.build, &[])?
     };
     check_ports_free(&manifest)?;
-    let verifier = super::mfa::load(home)?;
-    if let Some(port) = verifier.as_ref().and_then(|v| v.port()) {
-        if TcpListener::bind(("127.0.0.1", port)).is_err() {
-            bail!(
-                "port {port} (MFA verifier) is already in use: is another localnet running? \
-                 Stop it (`virtengine localnet stop`) or use --port-offset"
-            );
+    for e in manifest.veid.iter().flat_map(|v| &v.enclaves) {
+        if let Some(port) = e
+            .otp_listen
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                bail!(
+                    "port {port} ({}'s one-time-code endpoint) is already in use: is another localnet running? \
+                     Stop it (`virtengine localnet stop`) or use --port-offset",
+                    e.process_name()
+                );
+            }
         }
     }
 
@@ -69,7 +76,7 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         .map(|v| v.enclaves.clone())
         .unwrap_or_default();
     for e in &enclaves {
-        let child = super::enclave::spawn(&exe, e)?;
+        let child = super::enclave::spawn(&exe, e, args.mfa_smtp.as_deref())?;
         println!(
             "started {} (pid {}, SIMULATED platform), log {}",
             e.process_name(),
@@ -104,16 +111,6 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
         );
         children.push((n.name.clone(), child));
     }
-    if let Some(v) = &verifier {
-        let child = super::mfa::spawn(&exe, v, args.mfa_smtp.as_deref(), args.log_format)?;
-        println!(
-            "started {} (pid {}), log {}",
-            super::mfa::PROCESS_NAME,
-            child.id().unwrap_or(0),
-            v.log().display()
-        );
-        children.push((super::mfa::PROCESS_NAME.to_string(), child));
-    }
     write_pids(home, &children)?;
 
     if let Err(e) = wait_ready(
@@ -136,33 +133,21 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
             return Err(e);
         }
     }
-    if let Some(v) = &verifier {
-        let listening = match children
-            .iter_mut()
-            .find(|(n, _)| n == super::mfa::PROCESS_NAME)
-        {
-            Some((_, c)) => super::mfa::wait_listening(v, c, Duration::from_secs(30)).await,
-            None => Ok(()),
-        };
-        if let Err(e) = listening {
-            stop_all(&mut children).await;
-            let _ = std::fs::remove_file(pids_path(home));
-            return Err(e);
-        }
-    }
     print_ready(home, &manifest);
-    if let Some(v) = &verifier {
+    for e in &enclaves {
         println!(
-            "  MFA verifier:   {} (key {}, email {}), log {}",
-            v.url,
-            v.key_id,
+            "  MFA codes ({}): {} (email {}), log {}",
+            e.process_name(),
+            e.otp_url,
             if args.mfa_smtp.is_some() {
                 "on"
             } else {
                 "off: --mfa-smtp"
             },
-            v.log().display()
+            e.log().display()
         );
+    }
+    if !enclaves.is_empty() {
         println!();
     }
 
@@ -182,7 +167,7 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
 }
 
 /// Whether a localnet.pids name is a validator node (`node<i>`) rather than a helper
-/// service beside the nodes (`mfa-verifier`, `node<i>-enclave`).
+/// service beside the nodes (`node<i>-enclave`).
 fn is_node(name: &str) -> bool {
     name.strip_prefix("node")
         .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
