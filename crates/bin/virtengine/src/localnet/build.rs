@@ -144,20 +144,20 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
         .address
         .parse::<ve_types::Address>()
         .map_err(|e| anyhow::anyhow!("operator address: {e}"))?;
-    let validators: Vec<_> = homes
+    let validators = homes
         .iter()
         .zip(&nodes)
         .zip(consensus_addresses)
-        .map(
-            |((h, (n, ports)), consensus_address)| super::enclave::Validator {
+        .map(|((h, (n, ports)), consensus_address)| {
+            Ok(super::enclave::Validator {
                 name: &n.name,
                 home: h,
                 consensus_address,
                 rpc: n.rpc.clone(),
-                otp_port: super::enclave::otp_port(ports),
-            },
-        )
-        .collect();
+                otp_port: super::enclave::otp_port(ports)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let enclaves = super::enclave::setup(home, &validators, &keyring, &mut state, operator)?;
     let veid = veid_setup(home, &mut state, enclaves)?;
     // The `operator` test account administers the localnet (a roles genesis account: it

@@ -58,12 +58,15 @@ pub const VALIDITY_BLOCKS: u64 = 1_000_000;
 /// offset.
 pub const OTP_PORT: u16 = 26690;
 
-/// The one-time-code port of the enclave beside a node with `ports`.
-pub fn otp_port(ports: &crate::config::Ports) -> u16 {
+/// The one-time-code port of the enclave beside a node with `ports` (the node's port
+/// offset added to [`OTP_PORT`]).
+pub fn otp_port(ports: &crate::config::Ports) -> Result<u16> {
     let offset = ports
         .rpc
         .saturating_sub(crate::config::Ports::default().rpc);
-    OTP_PORT.saturating_add(offset)
+    OTP_PORT
+        .checked_add(offset)
+        .context("--port-offset pushes the enclave one-time-code port past 65535")
 }
 
 /// How long `localnet start` waits for the registrations to be committed.
