@@ -11,9 +11,10 @@ use ed25519_dalek::{Signer, SigningKey};
 use libfuzzer_sys::fuzz_target;
 use ve_enclave_registry::proto::{EnclaveIdentity, MeasurementRecord, Platform};
 use ve_enclave_registry::{state, verify_enclave_signature, EnclaveParams};
-use ve_fuzz::write_seeds;
+use ve_fuzz::{write_seeds, EmptyState};
 use ve_mfa::attestation::{payload, AttestationInput};
-use ve_storage::{Delta, KvPairs, StateRead, StorageError};
+use ve_module::{BlockInfo, Context, GasConfig, GasMeter};
+use ve_storage::Delta;
 use ve_types::Address;
 
 const CHALLENGE_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -27,27 +28,25 @@ fn key() -> SigningKey {
     SigningKey::from_bytes(&[0x5A; 32])
 }
 
-struct Empty;
-
-impl StateRead for Empty {
-    fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(None)
-    }
-    fn range(&self, _s: &[u8], _e: Option<&[u8]>, _l: usize) -> Result<KvPairs, StorageError> {
-        Ok(Vec::new())
-    }
-}
-
-/// A store where OPERATOR's simulated enclave (signing key [`key`]) is active.
-fn registry() -> Delta<Empty> {
-    let mut store = Delta::new(Empty);
+/// Runs `f` on a state where OPERATOR's simulated enclave (signing key [`key`]) is active.
+fn with_registry<T>(f: impl FnOnce(&mut Context<'_>) -> T) -> T {
+    let mut store = Delta::new(EmptyState);
+    let mut gas = GasMeter::infinite();
+    let gas_config = GasConfig::default();
+    let mut events = Vec::new();
+    let block = BlockInfo {
+        height: HEIGHT,
+        time_unix: 1_795_660_021,
+        chain_id: "virtengine-fuzz".into(),
+    };
+    let mut ctx = Context::new(&mut store, &mut gas, &gas_config, &mut events, &block);
     let params = EnclaveParams {
         allow_simulated: true,
         ..EnclaveParams::default()
     };
-    state::set_params(&mut store, &params).unwrap();
+    state::set_params(&mut ctx, &params).unwrap();
     state::set_measurement(
-        &mut store,
+        &mut ctx,
         &MeasurementRecord {
             platform: Platform::Simulated as i32,
             measurement: MEASUREMENT.to_vec(),
@@ -56,7 +55,7 @@ fn registry() -> Delta<Empty> {
     )
     .unwrap();
     state::set_identity(
-        &mut store,
+        &mut ctx,
         &OPERATOR,
         &EnclaveIdentity {
             validator: OPERATOR.to_string(),
@@ -68,11 +67,11 @@ fn registry() -> Delta<Empty> {
         },
     )
     .unwrap();
-    store
+    f(&mut ctx)
 }
 
 fn verifies(by: &Address, i: &AttestationInput<'_>, sig: &[u8]) -> bool {
-    verify_enclave_signature(&mut registry(), HEIGHT, by, &payload(i), sig).unwrap()
+    with_registry(|ctx| verify_enclave_signature(ctx, HEIGHT, by, &payload(i), sig).unwrap())
 }
 
 fn input<'a>(

@@ -15,11 +15,11 @@ use prost::Message;
 use ve_app::scoring::proto::{EnclaveScore, ScoreVoteExtension};
 use ve_app::scoring::{extension, inject, EnclaveDirectory, EnclaveView, INJECTED_PREFIX};
 use ve_crypto::attested::score_sign_bytes;
-use ve_fuzz::write_seeds;
+use ve_fuzz::{write_seeds, EmptyState};
 use ve_identity::proto::{RequestStatus, VerificationRequest};
 use ve_module::{BlockInfo, Context, GasConfig, GasMeter};
 use ve_proto::tendermint_proto::v0_38::abci::CommitInfo;
-use ve_storage::{Delta, KvPairs, StateRead, StorageError};
+use ve_storage::Delta;
 use ve_types::AppError;
 
 const CHAIN: &str = "virtengine-fuzz";
@@ -34,17 +34,6 @@ const REQUESTS: [&str; 2] = [
 
 fn enclave() -> SigningKey {
     SigningKey::from_bytes(&[0x77; 32])
-}
-
-struct Empty;
-
-impl StateRead for Empty {
-    fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(None)
-    }
-    fn range(&self, _s: &[u8], _e: Option<&[u8]>, _l: usize) -> Result<KvPairs, StorageError> {
-        Ok(Vec::new())
-    }
 }
 
 struct Dir;
@@ -110,7 +99,7 @@ fuzz_target!(
         let Some((&sel, bytes)) = data.split_first() else {
             return;
         };
-        let mut store = Delta::new(Empty);
+        let mut store = Delta::new(EmptyState);
         let mut gas = GasMeter::infinite();
         let gas_config = GasConfig::default();
         let mut events = Vec::new();

@@ -18,7 +18,21 @@ use ve_proto::cosmos::tx::v1beta1::{
     mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw,
 };
 use ve_proto::Any;
+use ve_storage::{KvPairs, StateRead, StorageError};
 use ve_types::{Address, Coin, Coins};
+
+/// An empty committed state, under a `ve_storage::Delta`, for targets that exercise one
+/// module's state functions without a chain.
+pub struct EmptyState;
+
+impl StateRead for EmptyState {
+    fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+    fn range(&self, _s: &[u8], _e: Option<&[u8]>, _l: usize) -> Result<KvPairs, StorageError> {
+        Ok(Vec::new())
+    }
+}
 
 pub const DENOM: &str = "uve";
 pub const FEE: u128 = 5_000;
