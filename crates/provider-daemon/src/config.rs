@@ -40,6 +40,10 @@
 //! memory_mib = 16384
 //! storage_gib = 200
 //! gpus = 0
+//!
+//! [hpc]                                   # optional: run HPC jobs on SLURM (hpc/config.rs)
+//! cluster_id = 1
+//! work_dir = "/srv/virtengine/hpc"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -64,6 +68,9 @@ pub struct Config {
     pub bid: BidConfig,
     pub pricing: PricingConfig,
     pub capacity: CapacityConfig,
+    /// HPC jobs on this host's SLURM cluster ([`crate::hpc`]); absent = no HPC.
+    #[serde(default)]
+    pub hpc: Option<crate::hpc::HpcConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +241,9 @@ impl Config {
                 )))
             }
         }
+        if let Some(h) = &c.hpc {
+            h.validate()?;
+        }
         if c.bid.min_tenant_tier > 3 {
             return Err(bad("bid.min_tenant_tier must be 0-3"));
         }
@@ -339,5 +349,13 @@ storage_gib = 100
         assert!(e.to_string().contains("storage_gib"), "{e}");
         let e = Config::parse(&format!("{MIN}\nbogus = 1")).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
+        let e = Config::parse(&format!("{MIN}\n[hpc]\ncluster_id = 1\nwork_dir = \"rel\""))
+            .unwrap_err();
+        assert!(e.to_string().contains("hpc.work_dir"), "{e}");
+        let c = Config::parse(&format!(
+            "{MIN}\n[hpc]\ncluster_id = 2\nwork_dir = \"/srv/hpc\""
+        ))
+        .unwrap();
+        assert_eq!(c.hpc.unwrap().heartbeat_interval_s, 60);
     }
 }

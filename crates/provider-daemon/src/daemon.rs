@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::decision::Policy;
 use crate::engine::{BidEngine, BidSettings};
 use crate::error::DaemonError;
+use crate::hpc::HpcWorker;
 use crate::ingest::{BlockSource, Ingestor, Notice};
 use crate::inventory;
 use crate::metrics;
@@ -92,6 +93,7 @@ pub fn serve_metrics(config: &Config) -> Result<(), DaemonError> {
         .install()
         .map_err(|e| DaemonError::Config(format!("metrics endpoint {addr}: {e}")))?;
     metrics::describe();
+    crate::hpc::metrics::describe();
     Ok(())
 }
 
@@ -106,6 +108,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         (None, h) => h,
     };
     let ingestor = Ingestor::new(chain, start);
+    let mut hpc = match &config.hpc {
+        Some(h) => {
+            let w = HpcWorker::new(h.clone(), &store)?;
+            w.check_slurm().await;
+            Some(w)
+        }
+        None => None,
+    };
     tracing::info!(
         provider = %chain.provider,
         checkpoint = ?store.checkpoint()?,
@@ -159,6 +169,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
             if let Err(e) = engine.round(&store, cp).await {
                 metrics::counter_rpc_error();
                 tracing::warn!(error = %e, "bid round interrupted; retrying next block");
+            }
+            if let Some(w) = hpc.as_mut() {
+                w.round(chain, &store).await;
             }
         }
     }

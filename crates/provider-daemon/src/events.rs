@@ -62,6 +62,8 @@ pub enum ChainEvent {
     LeaseClosed(OrderKey),
     LeasePaused(OrderKey),
     LeaseResumed(OrderKey),
+    /// HPC jobs (see [`crate::hpc`]).
+    Hpc(crate::hpc::HpcEvent),
 }
 
 /// Our market events in `results`, in execution order (txs, then FinalizeBlock events).
@@ -90,7 +92,7 @@ fn parse(e: &Event, provider: &str) -> Option<ChainEvent> {
         ev::LEASE_CLOSED if ours() => ChainEvent::LeaseClosed(key()?),
         ev::LEASE_PAUSED if ours() => ChainEvent::LeasePaused(key()?),
         ev::LEASE_RESUMED if ours() => ChainEvent::LeaseResumed(key()?),
-        _ => return None,
+        _ => return crate::hpc::events::parse(e, provider).map(ChainEvent::Hpc),
     })
 }
 

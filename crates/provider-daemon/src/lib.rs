@@ -11,7 +11,8 @@
 //! - [`pricing`]: per-resource rates or an external script with a time limit;
 //! - [`chain`]: queries and signed transactions through `ve-client`;
 //! - [`engine`]: the bid worker that acts on the stored order records;
-//! - [`daemon`]: the run loop (websocket `NewBlock` + polling fallback).
+//! - [`daemon`]: the run loop (websocket `NewBlock` + polling fallback);
+//! - [`hpc`]: HPC jobs on SLURM (submit, report status and usage, cancel, heartbeats).
 //!
 //! Fail-safe rule (Akash providers' worst failure): the daemon acts only on committed
 //! chain state and never releases a lease's resources because a query failed.
@@ -23,6 +24,7 @@ pub mod decision;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod hpc;
 pub mod ingest;
 pub mod inventory;
 pub mod metrics;

@@ -115,6 +115,7 @@ pub fn apply(rec: Option<OrderRecord>, event: &ChainEvent, height: u64) -> Optio
             }
         }
         ChainEvent::LeaseClosed(_) => r.close("lease_closed"),
+        ChainEvent::Hpc(_) => {}
     }
     Some(r)
 }

@@ -25,11 +25,11 @@ pub struct Applied {
 
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    pub(crate) db: Database,
 }
 
-fn event_key(e: &ChainEvent) -> &OrderKey {
-    match e {
+fn event_key(e: &ChainEvent) -> Option<&OrderKey> {
+    Some(match e {
         ChainEvent::OrderCreated(k)
         | ChainEvent::OrderClosed(k)
         | ChainEvent::BidCreated(k)
@@ -38,7 +38,8 @@ fn event_key(e: &ChainEvent) -> &OrderKey {
         | ChainEvent::LeaseClosed(k)
         | ChainEvent::LeasePaused(k)
         | ChainEvent::LeaseResumed(k) => k,
-    }
+        ChainEvent::Hpc(_) => return None,
+    })
 }
 
 fn decode(bytes: &[u8]) -> Result<OrderRecord, DaemonError> {
@@ -58,6 +59,7 @@ impl Store {
         let txn = db.begin_write().map_err(store_err)?;
         txn.open_table(META).map_err(store_err)?;
         txn.open_table(ORDERS).map_err(store_err)?;
+        crate::hpc::store::create_tables(&txn)?;
         txn.commit().map_err(store_err)?;
         Ok(Self { db })
     }
@@ -85,9 +87,18 @@ impl Store {
                     });
                 }
             }
+            let hpc: Vec<_> = events
+                .iter()
+                .filter_map(|e| match e {
+                    ChainEvent::Hpc(h) => Some(h),
+                    _ => None,
+                })
+                .collect();
+            crate::hpc::store::apply_events(&txn, &hpc, height)?;
             let mut orders = txn.open_table(ORDERS).map_err(store_err)?;
             for e in events {
-                let key = event_key(e).to_string();
+                let Some(key) = event_key(e) else { continue };
+                let key = key.to_string();
                 let old = match orders.get(key.as_str()).map_err(store_err)? {
                     Some(v) => Some(decode(v.value())?),
                     None => None,

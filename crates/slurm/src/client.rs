@@ -175,6 +175,25 @@ impl Slurm {
         }
     }
 
+    /// Ids of the jobs named `name` that the controller still knows (`squeue`, any state) or
+    /// accounting recorded in the last 7 days (`sacct`), ascending. A daemon that crashed
+    /// between `sbatch` and recording the id finds its job this way instead of submitting it
+    /// twice; the name must be unique per job (the caller's responsibility).
+    pub async fn jobs_named(&self, name: &str) -> Result<Vec<u64>> {
+        crate::spec::check_job_name(name)?;
+        let queued = self
+            .checked("squeue", &squeue_name_args(name), None)
+            .await?;
+        let accounted = self.checked("sacct", &sacct_name_args(name), None).await?;
+        let mut ids: Vec<u64> = parse_job_ids(&queued.stdout)?
+            .into_iter()
+            .chain(parse_job_ids(&accounted.stdout)?)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// Partitions and nodes with their CPUs, memory, GPUs and state (`sinfo`).
     pub async fn inventory(&self) -> Result<ClusterInventory> {
         let partitions = self.checked("sinfo", &sinfo_partition_args(), None).await?;
@@ -304,6 +323,43 @@ pub(crate) fn sacct_args(job_id: u64) -> Vec<String> {
     ]
 }
 
+pub(crate) fn squeue_name_args(name: &str) -> Vec<String> {
+    vec![
+        "--noheader".into(),
+        "--states=all".into(),
+        format!("--name={name}"),
+        "--format=%i".into(),
+    ]
+}
+
+pub(crate) fn sacct_name_args(name: &str) -> Vec<String> {
+    vec![
+        "--noheader".into(),
+        "--parsable2".into(),
+        "--allocations".into(),
+        "--starttime=now-7days".into(),
+        format!("--name={name}"),
+        "--format=JobID".into(),
+    ]
+}
+
+/// One job id per line (`squeue --format=%i`, `sacct --format=JobID --allocations`); blank
+/// lines are skipped, anything else that is not an id is an error.
+pub(crate) fn parse_job_ids(stdout: &str) -> Result<Vec<u64>> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.parse().map_err(|_| SlurmError::Parse {
+                command: "squeue/sacct job ids",
+                line: l.to_string(),
+                reason: "not a job id".into(),
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn scancel_args(job_id: u64) -> Vec<String> {
     vec!["--verbose".into(), job_id.to_string()]
 }
@@ -321,4 +377,16 @@ pub(crate) fn sinfo_node_args() -> Vec<String> {
         "--Node".into(),
         format!("--format={SINFO_NODE_FORMAT}"),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_id_lists_parse_and_junk_is_refused() {
+        assert_eq!(parse_job_ids("12\n\n  40\n").unwrap(), vec![12, 40]);
+        assert!(parse_job_ids("").unwrap().is_empty());
+        assert!(parse_job_ids("12.batch\n").is_err());
+    }
 }

@@ -180,6 +180,11 @@ impl JobSpec {
     }
 }
 
+/// Checks a job name as [`JobSpec::validate`] does (`[A-Za-z0-9._-]`, 1-64 characters).
+pub(crate) fn check_job_name(name: &str) -> Result<()> {
+    check_token("name", name, MAX_NAME_LEN, is_name_char)
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }

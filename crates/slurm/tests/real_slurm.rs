@@ -222,3 +222,24 @@ async fn gpu_request_on_a_gpu_less_cluster_fails_with_sbatch_stderr() {
         other => panic!("expected sbatch to reject the GPU request, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_submitted_job_is_found_by_its_unique_name() {
+    let slurm = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("ve-test-named-{}", std::process::id());
+    assert!(slurm.jobs_named(&name).await.unwrap().is_empty());
+    let id = slurm
+        .submit(&spec(dir.path(), &name, "sleep 600\n"))
+        .await
+        .unwrap();
+    assert_eq!(slurm.jobs_named(&name).await.unwrap(), vec![id]);
+    slurm.cancel(id).await.unwrap();
+    wait_until_ended(&slurm, id, Duration::from_secs(30)).await;
+    // Still found once it ended (squeue for a while, then accounting).
+    assert_eq!(slurm.jobs_named(&name).await.unwrap(), vec![id]);
+    assert!(matches!(
+        slurm.jobs_named("bad name").await,
+        Err(SlurmError::InvalidSpec { .. })
+    ));
+}

@@ -36,6 +36,12 @@ impl Drop for ProviderNet {
 impl ProviderNet {
     /// Initialises, registers the provider in genesis, starts and waits for block 2.
     pub fn start(tag: &str) -> Self {
+        Self::start_with(tag, |_, _| {})
+    }
+
+    /// [`Self::start`], letting `edit` change the genesis (`app_state` and all) before the
+    /// chain starts — e.g. [`hpc_genesis`] to give the provider an HPC cluster and offering.
+    pub fn start_with(tag: &str, edit: impl FnOnce(&Self, &mut Value)) -> Self {
         let bin = virtengine_bin();
         announce_bin(&bin);
         let dir = tempfile::Builder::new()
@@ -62,6 +68,7 @@ impl ProviderNet {
         let r = net.cli(&[&["localnet", "init"][..], &base].concat());
         assert!(r.success, "localnet init failed\n{}", r.describe());
         net.register_provider_in_genesis();
+        net.edit_genesis(|g| edit(&net, g));
         let r = net.cli(
             &[
                 &["localnet", "start", "--keep", "--detach"][..],
@@ -81,11 +88,20 @@ impl ProviderNet {
         net
     }
 
-    fn register_provider_in_genesis(&self) {
-        let provider = self.address("provider");
+    fn edit_genesis(&self, edit: impl FnOnce(&mut Value)) {
         let path = PathBuf::from(&self.home).join("node0/cometbft/config/genesis.json");
         let mut genesis: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut genesis);
+        std::fs::write(&path, serde_json::to_vec_pretty(&genesis).unwrap()).unwrap();
+    }
+
+    fn register_provider_in_genesis(&self) {
+        let provider = self.address("provider");
+        self.edit_genesis(|genesis| Self::add_provider(genesis, &provider));
+    }
+
+    fn add_provider(genesis: &mut Value, provider: &str) {
         let section = genesis["app_state"]
             .as_object_mut()
             .unwrap()
@@ -102,7 +118,6 @@ impl ProviderNet {
                 "host_uri": "https://provider.localnet.example:8443",
                 "attributes": {"region": "eu-west"},
             }));
-        std::fs::write(&path, serde_json::to_vec_pretty(&genesis).unwrap()).unwrap();
     }
 
     pub fn cli(&self, args: &[&str]) -> Run {
@@ -132,4 +147,42 @@ impl ProviderNet {
         ]);
         str_of(&v["address"])
     }
+}
+
+/// An hpc genesis section: `provider`'s single-node cluster 1 (one partition, SLURM's
+/// name for it) and offering 1 on it with custom workloads and `pricing` (the genesis
+/// pricing object: denom, node_hour, cpu_core_hour, memory_gb_hour, minimum_charge, …),
+/// plus `params` overrides (e.g. a short settlement delay). The cluster starts offline
+/// until the provider daemon's first heartbeat (docs/hpc.md).
+pub fn hpc_genesis(provider: &str, partition: &str, pricing: Value, params: Value) -> Value {
+    let mut p = serde_json::json!({});
+    if let Value::Object(extra) = params {
+        for (k, v) in extra {
+            p[k] = v;
+        }
+    }
+    serde_json::json!({
+        "params": p,
+        "clusters": [{
+            "provider": provider,
+            "name": "local-slurm",
+            "description": "the single-node SLURM cluster of scripts/slurm.sh",
+            "region": "eu-west",
+            "datacenter": "localhost",
+            "total_nodes": 1,
+            "slurm_version": "22.05",
+            "partitions": [{"name": partition, "nodes": 1, "max_nodes": 1}],
+            "total_cpu_cores": 2,
+            "total_memory_gb": 1,
+        }],
+        "offerings": [{
+            "cluster_id": 1,
+            "name": "local batch",
+            "queues": [{"partition": partition, "max_nodes": 1, "price_multiplier_bps": 10000}],
+            "pricing": pricing,
+            "min_tier": 0,
+            "max_runtime_seconds": 3600,
+            "supports_custom_workloads": true,
+        }],
+    })
 }

@@ -64,6 +64,8 @@ enum Cmd {
     Export(cli::export::ExportArgs),
     /// Provider operations: `provider run` starts the provider daemon (bids on orders).
     Provider(cli::provider_daemon::ProviderArgs),
+    /// HPC jobs: `hpc run SCRIPT --offering ID` submits a batch script, waits, prints output and cost.
+    Hpc(cli::hpc_run::HpcArgs),
     /// DNS attestor for provider domain verification: keygen, attest once, or run the service.
     DnsAttestor(cli::dns_attestor::DnsAttestorArgs),
     /// Benchmarks against a running chain.
@@ -97,6 +99,7 @@ async fn main() {
         Cmd::Enclave(a) => cli::enclave::run(a).await,
         Cmd::DnsAttestor(a) => cli::dns_attestor::run(a).await,
         Cmd::Provider(a) => cli::provider_daemon::run(a).await,
+        Cmd::Hpc(a) => cli::hpc_run::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,

@@ -51,7 +51,7 @@ handler!(
 );
 
 impl RegisterClusterHandler {
-    fn check(m: &MsgRegisterCluster) -> Result<(), AppError> {
+    pub(crate) fn check(m: &MsgRegisterCluster) -> Result<(), AppError> {
         check_name(&m.name, "name", 64)?;
         check_name(&m.region, "region", 64)?;
         check_text(&m.datacenter, "datacenter", 64)?;
@@ -279,7 +279,7 @@ handler!(
 );
 
 impl CreateOfferingHandler {
-    fn check(m: &MsgCreateOffering) -> Result<(), AppError> {
+    pub(crate) fn check(m: &MsgCreateOffering) -> Result<(), AppError> {
         check_name(&m.name, "name", 64)?;
         check_text(&m.description, "description", 1024)?;
         if m.queues.is_empty() || m.queues.len() > MAX_QUEUES {

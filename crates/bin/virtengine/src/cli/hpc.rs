@@ -412,7 +412,7 @@ fn job_state(s: &str) -> Result<JobState> {
     })
 }
 
-fn job_state_name(s: i32) -> &'static str {
+pub(crate) fn job_state_name(s: i32) -> &'static str {
     match JobState::try_from(s) {
         Ok(JobState::Pending) => "pending",
         Ok(JobState::Queued) => "queued",
@@ -665,7 +665,9 @@ pub async fn run_tx(cmd: HpcTx) -> Result<()> {
             let any = ve_proto::to_any("/virtengine.hpc.v1.MsgSubmitJob", &m);
             let summary = format!("submit a job to HPC offering {offering_id}, locking {price}");
             let r = broadcast_for_result(&common, &kr, &name, vec![any], &summary, true).await?;
-            if let Some(resp) = first_response::<MsgSubmitJobResponse>(&r) {
+            // JSON output is the tx (its hpc_job_submitted event has the job id).
+            let text = common.output == OutputFormat::Text;
+            if let Some(resp) = first_response::<MsgSubmitJobResponse>(&r).filter(|_| text) {
                 println!(
                     "job: {} (clusters {:?})",
                     resp.job_id, resp.selected_cluster_ids
@@ -797,7 +799,7 @@ pub async fn run_tx(cmd: HpcTx) -> Result<()> {
     }
 }
 
-fn usage_json(u: &UsageMetrics) -> Value {
+pub(crate) fn usage_json(u: &UsageMetrics) -> Value {
     json!({
         "wall_clock_seconds": u.wall_clock_seconds.to_string(),
         "node_seconds": u.node_seconds.to_string(),

@@ -13,6 +13,7 @@ pub mod escrow;
 pub mod export;
 pub mod genesis;
 pub mod hpc;
+pub mod hpc_run;
 pub mod identity;
 pub mod init;
 pub mod keys;
