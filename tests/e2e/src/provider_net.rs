@@ -155,14 +155,8 @@ impl ProviderNet {
 /// plus `params` overrides (e.g. a short settlement delay). The cluster starts offline
 /// until the provider daemon's first heartbeat (docs/hpc.md).
 pub fn hpc_genesis(provider: &str, partition: &str, pricing: Value, params: Value) -> Value {
-    let mut p = serde_json::json!({});
-    if let Value::Object(extra) = params {
-        for (k, v) in extra {
-            p[k] = v;
-        }
-    }
     serde_json::json!({
-        "params": p,
+        "params": params,
         "clusters": [{
             "provider": provider,
             "name": "local-slurm",
