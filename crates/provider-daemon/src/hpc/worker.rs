@@ -8,6 +8,10 @@
 //! | queued/running | —                           | RUNNING when SLURM runs it; usage every `usage_interval_s`; terminal state + exit code + final usage once `sacct` has the whole record |
 //! | terminal       | close                       | scancel if SLURM still runs it, close          |
 //!
+//! A job whose `hpc_job_cancelled` / `hpc_job_finished` was ingested goes straight to the
+//! last row without asking the chain (so a job cancelled before the daemon got to it is
+//! never submitted).
+//!
 //! Any RPC or SLURM error leaves the record as it is for the next round.
 
 use std::collections::BTreeMap;
@@ -152,13 +156,18 @@ impl HpcWorker {
             tracing::info!(job = id, clusters = ?rec.clusters, "HPC job scheduled on another of our clusters; not this daemon's");
             return store.put_hpc_job(id, &rec);
         }
+        // A cancellation or ending seen in a committed block: stop the SLURM job without
+        // asking the chain again, and never sbatch a job that is already over.
+        if rec.ended_on_chain {
+            return self.ended_on_chain(store, id, rec, "ended").await;
+        }
         let Some(job) = chain.hpc_job(id).await? else {
             rec.close("not on chain");
             return store.put_hpc_job(id, &rec);
         };
         let state = hpc::JobState::try_from(job.state).unwrap_or(hpc::JobState::Unspecified);
         if ve_hpc::keeper::is_terminal(job.state) {
-            return self.ended_on_chain(store, id, rec, state).await;
+            return self.ended_on_chain(store, id, rec, state_name(state)).await;
         }
         match rec.stage.clone() {
             JobStage::New | JobStage::Submitting if state != hpc::JobState::Pending => {
@@ -189,7 +198,7 @@ impl HpcWorker {
         store: &Store,
         id: u64,
         mut rec: JobRecord,
-        state: hpc::JobState,
+        chain_state: &str,
     ) -> Result<(), DaemonError> {
         let ids = match (&rec.stage, rec.slurm_job_id()) {
             (_, Some(s)) => vec![s],
@@ -212,13 +221,13 @@ impl HpcWorker {
                 tracing::info!(
                     job = id,
                     slurm_job_id = sid,
-                    chain_state = state_name(state),
+                    chain_state,
                     "the chain ended the job; SLURM job cancelled (scancel)"
                 );
             }
         }
         self.last_usage.remove(&id);
-        rec.close(format!("chain {}", state_name(state)));
+        rec.close(format!("chain {chain_state}"));
         store.put_hpc_job(id, &rec)
     }
 
