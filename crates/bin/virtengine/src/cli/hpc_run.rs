@@ -55,14 +55,19 @@ pub struct RunArgs {
     /// Queue (partition); default: the offering's first queue.
     #[arg(long, default_value = "")]
     queue: String,
+    /// Nodes to run on.
     #[arg(long, default_value_t = 1)]
     nodes: u32,
+    /// CPU cores per node.
     #[arg(long, default_value_t = 1)]
     cores_per_node: u32,
+    /// Memory per node in GB (0: the cluster's default per core, not billed).
     #[arg(long, default_value_t = 0)]
     memory_gb_per_node: u64,
+    /// GPUs per node.
     #[arg(long, default_value_t = 0)]
     gpus_per_node: u32,
+    /// GPU type (e.g. a100); empty: any.
     #[arg(long, default_value = "")]
     gpu_type: String,
     /// Time limit: seconds, or with a unit (`90s`, `10m`, `2h`). The job ends as TIMEOUT after it.
@@ -84,6 +89,7 @@ pub struct RunArgs {
     /// Status polling interval in milliseconds.
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
+    /// The tenant's key (name or address) that signs and pays.
     #[arg(long)]
     from: String,
     #[command(flatten)]
