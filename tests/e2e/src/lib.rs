@@ -27,6 +27,7 @@
 pub mod faults;
 pub mod load;
 pub mod netns;
+pub mod provider_daemon;
 pub mod provider_net;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -25,13 +25,12 @@
     clippy::panic
 )]
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use ve_e2e::provider_daemon::{free_port, metric, spawn, write_config, Daemon, FEES};
 use ve_e2e::provider_net::{hpc_genesis, ProviderNet as Net};
 use ve_e2e::{str_of, wait_until, CHAIN_ID};
 
@@ -40,18 +39,8 @@ const NODE_HOUR: u128 = 3_600_000;
 const CORE_HOUR: u128 = 1_800_000;
 const MEM_GB_HOUR: u128 = 360_000;
 const MIN_CHARGE: u128 = 1_000;
-const FEES: &str = "25000uve";
 const FEE: u128 = 25_000;
 const SETTLEMENT_DELAY_S: u64 = 20;
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn sh(program: &str, args: &[&str]) -> Output {
     Command::new(program)
@@ -162,26 +151,6 @@ fn submitted_job_id(tx: &Value) -> String {
         .unwrap_or_else(|| panic!("no hpc_job_submitted event in {tx}"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn metric(port: u16, name: &str) -> Option<u64> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-        .ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    body.lines()
-        .find(|l| l.starts_with(name) && !l.starts_with('#'))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<u64>().ok())
-}
-
 struct Hpc {
     net: Net,
     work_dir: PathBuf,
@@ -250,18 +219,7 @@ impl Hpc {
     }
 
     fn spawn_daemon(&self) -> Daemon {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(&self.net.bin)
-            .args(["provider", "run", "--config", self.config.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let daemon = spawn(&self.net, &self.config, &self.log);
         wait_until(
             "the daemon's metrics endpoint",
             Duration::from_secs(30),
@@ -269,7 +227,7 @@ impl Hpc {
             || metric(self.metrics_port, "provider_checkpoint_height"),
             || self.daemon_log(),
         );
-        Daemon(child)
+        daemon
     }
 
     /// `virtengine hpc run SCRIPT` as a child process (JSON on stdout, progress on stderr).
@@ -400,33 +358,11 @@ fn setup() -> Option<Hpc> {
     let operator = net.address("operator");
     let work_dir = net.dir.path().join("hpc-work");
     let metrics_port = free_port();
-    let config = net.dir.path().join("provider-daemon.toml");
-    let cfg = format!(
-        r#"state_dir = "{state}"
-metrics_addr = "127.0.0.1:{metrics_port}"
-
-[chain]
-rpc = "{rpc}"
-poll_interval_ms = 1000
-
-[key]
-name = "provider"
-keyring_dir = "{home}"
-keyring_backend = "test"
-
-[bid]
-deposit = "500000uve"
-fees = "{FEES}"
-gas = 1000000
-
-[pricing]
-per_core = "100"
-
-[capacity]
-cpu_millicores = 4000
-memory_mib = 8192
-storage_gib = 100
-
+    let config = write_config(
+        &net,
+        metrics_port,
+        &format!(
+            r#"
 [hpc]
 cluster_id = 1
 work_dir = "{work}"
@@ -435,12 +371,9 @@ poll_interval_ms = 500
 usage_interval_s = 5
 heartbeat_interval_s = 30
 "#,
-        state = net.dir.path().join("provider-state").display(),
-        rpc = net.rpc.url,
-        home = net.home,
-        work = work_dir.display(),
+            work = work_dir.display(),
+        ),
     );
-    std::fs::write(&config, cfg).unwrap();
     let log = net.dir.path().join("provider-daemon.log");
     Some(Hpc {
         net,

@@ -18,28 +18,17 @@
     clippy::panic
 )]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use ve_e2e::provider_daemon::{free_port, metric, spawn, write_config};
 use ve_e2e::provider_net::ProviderNet as Net;
 use ve_e2e::{str_of, wait_until, CHAIN_ID};
 
 /// Rates: 0.5 core × 100 + 0.5 GiB × 100 + 1 GiB storage × 10 per block (the example
 /// SDL's cap is 1000 uve per block).
 const EXPECTED_PRICE: &str = "110uve";
-
-/// The daemon process; SIGKILLed on drop so a failing test leaves nothing behind.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The CLI calls this test makes on the provider localnet.
 trait DaemonCli {
@@ -104,70 +93,6 @@ impl DaemonCli for Net {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn write_config(net: &Net, metrics_port: u16) -> PathBuf {
-    let state = net.dir.path().join("provider-state");
-    let cfg = format!(
-        r#"state_dir = "{state}"
-metrics_addr = "127.0.0.1:{metrics_port}"
-
-[chain]
-rpc = "{rpc}"
-poll_interval_ms = 1000
-
-[key]
-name = "provider"
-keyring_dir = "{home}"
-keyring_backend = "test"
-
-[bid]
-deposit = "500000uve"
-fees = "25000uve"
-gas = 1000000
-
-[pricing]
-strategy = "rates"
-per_core = "100"
-per_gib_memory = "100"
-per_gib_storage = "10"
-
-[capacity]
-cpu_millicores = 4000
-memory_mib = 8192
-storage_gib = 100
-"#,
-        state = state.display(),
-        rpc = net.rpc.url,
-        home = net.home,
-    );
-    let path = net.dir.path().join("provider-daemon.toml");
-    std::fs::write(&path, cfg).unwrap();
-    path
-}
-
-fn spawn_daemon(net: &Net, config: &Path, log: &Path) -> Daemon {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    let child = Command::new(&net.bin)
-        .args(["provider", "run", "--config", config.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Daemon(child)
-}
-
 fn bid_on(net: &Net, dseq: u64, log: &Path) -> Value {
     wait_until(
         "the daemon's bid on chain",
@@ -187,30 +112,17 @@ fn bid_on(net: &Net, dseq: u64, log: &Path) -> Value {
     )
 }
 
-fn metric(port: u16, name: &str) -> Option<u64> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-        .ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    body.lines()
-        .find(|l| l.starts_with(name) && !l.starts_with('#'))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<u64>().ok())
-}
-
 #[test]
 fn daemon_bids_on_a_new_order_and_after_sigkill_resumes_without_bidding_twice() {
     let net = Net::start("pdaemon");
     let provider = net.address("provider");
     let log = net.dir.path().join("provider-daemon.log");
     let metrics_port = free_port();
-    let config = write_config(&net, metrics_port);
+    let config = write_config(&net, metrics_port, "");
     let seq0 = net.sequence(&provider);
 
     // 1. The daemon runs; the tenant deploys; the daemon's bid appears on chain.
-    let mut daemon = spawn_daemon(&net, &config, &log);
+    let mut daemon = spawn(&net, &config, &log);
     wait_until(
         "the daemon's metrics endpoint",
         Duration::from_secs(30),
@@ -246,7 +158,7 @@ fn daemon_bids_on_a_new_order_and_after_sigkill_resumes_without_bidding_twice() 
 
     // 3. Restarted, it resumes at its checkpoint, catches up on the missed block, bids
     //    on order 2 — and signs nothing for order 1 again.
-    let _daemon = spawn_daemon(&net, &config, &log);
+    let _daemon = spawn(&net, &config, &log);
     bid_on(&net, 2, &log);
     let h = net.rpc.height().unwrap();
     wait_until(

@@ -293,24 +293,8 @@ impl HpcWorker {
         why: String,
     ) -> Result<(), DaemonError> {
         tracing::warn!(job = id, reason = %why, "HPC job refused; reporting it failed");
-        let mut msg = why;
-        msg.truncate(1000);
-        let m = hpc::MsgReportJobStatus {
-            provider: chain.provider.to_string(),
-            job_id: id,
-            state: hpc::JobState::Failed as i32,
-            slurm_job_id: String::new(),
-            status_message: msg,
-            exit_code: -1,
-            usage: None,
-        };
         if self
-            .send(
-                chain,
-                id,
-                ve_proto::to_any("/virtengine.hpc.v1.MsgReportJobStatus", &m),
-                "refused",
-            )
+            .report_failed(chain, id, String::new(), why, "refused")
             .await?
         {
             rec.close("refused");
@@ -350,6 +334,40 @@ impl HpcWorker {
             id,
             ve_proto::to_any("/virtengine.hpc.v1.MsgReportJobStatus", &m),
             state_name(state),
+        )
+        .await
+    }
+
+    /// Reports `id` FAILED with exit code -1 and no usage, so nothing is billed: for jobs
+    /// that never ran here or whose SLURM record is gone. `false` as for [`Self::send`].
+    async fn report_failed(
+        &self,
+        chain: &Chain,
+        id: u64,
+        slurm_job_id: String,
+        mut why: String,
+        label: &'static str,
+    ) -> Result<bool, DaemonError> {
+        // The chain bounds status messages; cut on a character boundary.
+        let cut = (0..=why.len().min(1000))
+            .rev()
+            .find(|i| why.is_char_boundary(*i))
+            .unwrap_or(0);
+        why.truncate(cut);
+        let m = hpc::MsgReportJobStatus {
+            provider: chain.provider.to_string(),
+            job_id: id,
+            state: hpc::JobState::Failed as i32,
+            slurm_job_id,
+            status_message: why,
+            exit_code: -1,
+            usage: None,
+        };
+        self.send(
+            chain,
+            id,
+            ve_proto::to_any("/virtengine.hpc.v1.MsgReportJobStatus", &m),
+            label,
         )
         .await
     }
@@ -396,22 +414,9 @@ impl HpcWorker {
             Ok(s) => s,
             Err(SlurmError::JobNotFound(_)) => {
                 // Purged from both queue and accounting: nothing to bill from.
-                let m = hpc::MsgReportJobStatus {
-                    provider: chain.provider.to_string(),
-                    job_id: id,
-                    state: hpc::JobState::Failed as i32,
-                    slurm_job_id: sid.to_string(),
-                    status_message: format!("SLURM job {sid} vanished from queue and accounting"),
-                    exit_code: -1,
-                    usage: None,
-                };
+                let why = format!("SLURM job {sid} vanished from queue and accounting");
                 if self
-                    .send(
-                        chain,
-                        id,
-                        ve_proto::to_any("/virtengine.hpc.v1.MsgReportJobStatus", &m),
-                        "failed",
-                    )
+                    .report_failed(chain, id, sid.to_string(), why, "failed")
                     .await?
                 {
                     rec.close("slurm job vanished");
