@@ -512,7 +512,15 @@ fn hpc_run_runs_a_real_slurm_job_with_on_chain_accounting_timeout_and_cancellati
         |j| j["state"] == "running",
     );
     let cancel_slurm = str_of(&running["slurm_job_id"]);
-    assert_eq!(sacct(&cancel_slurm).unwrap().0, "RUNNING");
+    // slurmdbd records the start a moment after slurmctld reports it (what the daemon
+    // saw): wait for accounting to agree.
+    wait_until(
+        "sacct shows the cancel test job RUNNING",
+        Duration::from_secs(30),
+        Duration::from_millis(250),
+        || sacct(&cancel_slurm).filter(|(s, _, _)| s == "RUNNING"),
+        || format!("sacct -j {cancel_slurm}: {:?}", sacct(&cancel_slurm)),
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(daemon.0.id() as i32),
         nix::sys::signal::Signal::SIGKILL,
