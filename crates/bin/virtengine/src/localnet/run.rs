@@ -56,7 +56,7 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
             .next()
             .and_then(|p| p.parse::<u16>().ok())
         {
-            if TcpListener::bind(("127.0.0.1", port)).is_err() {
+            if !port_frees_up(port).await {
                 bail!(
                     "port {port} ({}'s one-time-code endpoint) is already in use: is another localnet running? \
                      Stop it (`virtengine localnet stop`) or use --port-offset",
@@ -164,6 +164,19 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
     let _ = std::fs::remove_file(pids_path(home));
     println!("localnet stopped");
     res
+}
+
+/// Whether 127.0.0.1:`port` can be bound within a few seconds. An enclave left over from
+/// the last run was just stopped above: its main thread is gone (so it is not "alive")
+/// while its runtime's other threads may still hold its listening socket for a moment.
+async fn port_frees_up(port: u16) -> bool {
+    for _ in 0..50 {
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
 
 /// Whether a localnet.pids name is a validator node (`node<i>`) rather than a helper
