@@ -52,8 +52,11 @@ pub const GENESIS_BALANCE: u128 = 1_000_000_000_000;
 /// same bytes under the `ve` prefix are ours ([`fee_collector_address`]).
 pub const COSMOS_FEE_COLLECTOR: &str = "cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta";
 
-/// Default ports of node 0; a test adds its own offset to all of them.
-const DEFAULT_PORTS: [u16; 7] = [26657, 26656, 26658, 1317, 9090, 26660, 26661];
+/// Default ports of node 0 (RPC, P2P, ABCI, REST, gRPC, metrics, CometBFT metrics, its
+/// enclave's one-time-code endpoint); a test adds its own offset to all of them.
+const DEFAULT_PORTS: [u16; 8] = [26657, 26656, 26658, 1317, 9090, 26660, 26661, 26690];
+/// Validators a test localnet may run (node i adds i × 100 to the offset).
+const MAX_TEST_VALIDATORS: u16 = 4;
 
 // ---------------------------------------------------------------------------------------
 // The binary
@@ -896,7 +899,7 @@ impl Drop for Localnet {
     }
 }
 
-/// A port offset (multiple of 100 in 3000..=5900) where all of node 0's ports are free.
+/// A port offset (multiple of 100 in 3000..=5900) where the ports of up to four nodes are free.
 /// The range keeps every port below Linux's ephemeral range (32768+) and away from the
 /// defaults (a developer's localnet), the benchmark (+10000) and the CLI crate's tests
 /// (+20000..).
@@ -906,9 +909,13 @@ pub fn free_port_offset(tag: &str) -> u16 {
     let start = (std::process::id().wrapping_mul(7).wrapping_add(salt)) % SLOTS;
     for i in 0..SLOTS {
         let offset = 3000 + ((start + i) % SLOTS) as u16 * 100;
-        let free = DEFAULT_PORTS
-            .iter()
-            .all(|p| TcpListener::bind(("127.0.0.1", p + offset)).is_ok());
+        // Every node's ports, not just node 0's: a 4-validator net reaches offset + 300
+        // (and e.g. slurmctld listens on 6817 = REST 1317 + 5500).
+        let free = (0..MAX_TEST_VALIDATORS).all(|i| {
+            DEFAULT_PORTS
+                .iter()
+                .all(|p| TcpListener::bind(("127.0.0.1", p + offset + i * 100)).is_ok())
+        });
         if free {
             return offset;
         }
