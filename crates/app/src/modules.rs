@@ -552,7 +552,8 @@ fn add_marketplace_routes(r: &mut Router) -> Result<(), String> {
     r.add(ve_market::CloseBidHandler { keeper: m.clone() })?;
     r.add(ve_market::CreateLeaseHandler { keeper: m.clone() })?;
     r.add(ve_market::CloseLeaseHandler { keeper: m.clone() })?;
-    r.add(ve_market::WithdrawLeaseHandler { keeper: m })?;
+    r.add(ve_market::WithdrawLeaseHandler { keeper: m.clone() })?;
+    r.add(ve_market::RecordLeaseUsageHandler { keeper: m })?;
     Ok(())
 }
 

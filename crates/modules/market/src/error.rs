@@ -54,6 +54,32 @@ pub enum MarketError {
     InvalidReason(i32),
     #[error("order {order} was placed from an offering of {provider}: only that provider may bid on or lease it")]
     ReservedForProvider { order: String, provider: String },
+    /// The daemon treats this as "already done" (it re-sends after a crash).
+    #[error("usage record {seq} of lease {lease} already recorded")]
+    UsageAlreadyRecorded { lease: String, seq: u64 },
+    #[error("lease {0} has its final usage record: no further usage is accepted")]
+    UsageFinalized(String),
+    #[error("usage record {got} of lease {lease} is out of sequence: the next is {expected}")]
+    UsageOutOfSequence {
+        lease: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error("usage of lease {lease} goes backwards: {counter} {value} is below the recorded {previous} (report cumulative usage)")]
+    UsageDecreased {
+        lease: String,
+        counter: String,
+        previous: u64,
+        value: u64,
+    },
+    #[error("usage of lease {lease} is implausible: {counter} {value} exceeds {max} ({why})")]
+    UsageImplausible {
+        lease: String,
+        counter: String,
+        value: u64,
+        max: String,
+        why: String,
+    },
 }
 
 impl ErrorCode for MarketError {
@@ -85,6 +111,11 @@ impl ErrorCode for MarketError {
             Self::InvalidRequest(_) => 22,
             Self::InvalidReason(_) => 23,
             Self::ReservedForProvider { .. } => 24,
+            Self::UsageAlreadyRecorded { .. } => 25,
+            Self::UsageFinalized(_) => 26,
+            Self::UsageOutOfSequence { .. } => 27,
+            Self::UsageDecreased { .. } => 28,
+            Self::UsageImplausible { .. } => 29,
         }
     }
 }

@@ -12,6 +12,9 @@
 //!   open bid is lost and refunded.
 //! - The provider withdraws the accrued payment minus the take rate (`MsgWithdrawLease`);
 //!   tenant or provider close the lease; the provider may close its bid.
+//! - The provider records the lease's measured cumulative usage (`MsgRecordLeaseUsage`,
+//!   [`usage`]): sequenced, monotonic, bounded by the leased resources and elapsed time;
+//!   evidence tied to each withdrawal's event, not what is charged.
 //! - [`EscrowHooksFn`] is the escrow hook implementation: a deployment account that runs
 //!   dry pauses its leases (`lease_paused`), a top-up resumes them (`lease_resumed`), and
 //!   an account closed after its grace window closes leases, bids, orders and groups.
@@ -28,6 +31,7 @@ pub mod query;
 pub mod state;
 pub mod state_key;
 pub mod types;
+pub mod usage;
 
 pub use error::MarketError;
 pub use genesis::MarketGenesis;
@@ -35,7 +39,8 @@ pub use hooks::{EscrowHooksFn, Hooks};
 pub use keeper::active_lease_count;
 pub use keeper::{Keeper, Keepers};
 pub use msg_server::{
-    CloseBidHandler, CloseLeaseHandler, CreateBidHandler, CreateLeaseHandler, WithdrawLeaseHandler,
+    CloseBidHandler, CloseLeaseHandler, CreateBidHandler, CreateLeaseHandler,
+    RecordLeaseUsageHandler, WithdrawLeaseHandler,
 };
 pub use params::MarketParams;
 pub use providers::{NoProviders, ProviderDirectory};

@@ -3,7 +3,7 @@
 use crate::keeper::{bid_id, group_open, Keeper};
 use crate::proto::*;
 use crate::types::{bid_state_name, lease_state_name, BidId};
-use crate::{events, state, MarketError};
+use crate::{events, state, usage, MarketError};
 use prost::Message;
 use ve_deployment::proto as dproto;
 use ve_deployment::types::{coin, group_price, proto_coin};
@@ -308,6 +308,7 @@ impl MsgHandler for CreateLeaseHandler {
                 closed_on: 0,
                 reason: 0,
                 paused_at: 0,
+                created_at_time: ctx.block().time_unix,
             },
         )?;
         self.keeper.keepers.escrow.payment_create(
@@ -436,11 +437,118 @@ impl MsgHandler for WithdrawLeaseHandler {
             SensitiveAction::Withdrawal,
             value_uve,
         )?;
+        let payout = Coin::new(&denom, paid.to_payee);
+        let fee = Coin::new(&denom, paid.fee);
+        let usage = state::usage_summary(ctx, &id)?;
+        ctx.emit(events::lease_withdrawn(
+            &id,
+            &payout.to_string(),
+            &fee.to_string(),
+            usage.as_ref(),
+        ));
         ctx.emit(message_event(&id.provider));
         Ok(MsgWithdrawLeaseResponse {
-            payout: Some(proto_coin(&Coin::new(&denom, paid.to_payee))),
-            fee: Some(proto_coin(&Coin::new(&denom, paid.fee))),
+            payout: Some(proto_coin(&payout)),
+            fee: Some(proto_coin(&fee)),
         }
         .encode_to_vec())
+    }
+}
+
+pub struct RecordLeaseUsageHandler {
+    pub keeper: Keeper,
+}
+
+fn block_height(ctx: &Context<'_>) -> Result<i64, AppError> {
+    i64::try_from(ctx.block().height)
+        .map_err(|_| MarketError::Corrupt("block height beyond i64".into()).into())
+}
+
+impl MsgHandler for RecordLeaseUsageHandler {
+    type Msg = MsgRecordLeaseUsage;
+    fn type_url(&self) -> &'static str {
+        "/virtengine.market.v1.MsgRecordLeaseUsage"
+    }
+    fn response_type_url(&self) -> &'static str {
+        "/virtengine.market.v1.MsgRecordLeaseUsageResponse"
+    }
+    fn signers(&self, msg: &Self::Msg) -> Result<Vec<Address>, AppError> {
+        Ok(vec![BidId::from_proto(msg.id.as_ref())?.provider])
+    }
+    fn check_stateless(&self, msg: &Self::Msg) -> Result<(), AppError> {
+        BidId::from_proto(msg.id.as_ref())?;
+        if msg.seq == 0 {
+            return Err(MarketError::InvalidRequest("usage records start at seq 1".into()).into());
+        }
+        if msg.cumulative.is_none() {
+            return Err(MarketError::InvalidRequest("missing cumulative usage".into()).into());
+        }
+        Ok(())
+    }
+    /// Accepted on an active, paused or closed lease until its final record; a seq already
+    /// recorded has its own error so a provider re-sending after a crash knows it is done.
+    fn execute(&self, ctx: &mut Context<'_>, msg: &Self::Msg) -> Result<Vec<u8>, AppError> {
+        let id = BidId::from_proto(msg.id.as_ref())?;
+        let new = msg.cumulative.unwrap_or_default();
+        let lease =
+            state::lease(ctx, &id)?.ok_or_else(|| MarketError::LeaseNotFound(id.to_string()))?;
+        let prev = state::usage_summary(ctx, &id)?.unwrap_or_default();
+        if msg.seq <= prev.last_seq {
+            return Err(MarketError::UsageAlreadyRecorded {
+                lease: id.to_string(),
+                seq: msg.seq,
+            }
+            .into());
+        }
+        if prev.r#final {
+            return Err(MarketError::UsageFinalized(id.to_string()).into());
+        }
+        let expected = prev.last_seq.saturating_add(1);
+        if msg.seq != expected {
+            return Err(MarketError::UsageOutOfSequence {
+                lease: id.to_string(),
+                expected,
+                got: msg.seq,
+            }
+            .into());
+        }
+        let bid = state::bid(ctx, &id)?
+            .ok_or_else(|| MarketError::Corrupt(format!("lease {id} without bid")))?;
+        let order = state::order(ctx, &id.order)?
+            .ok_or_else(|| MarketError::Corrupt(format!("lease {id} without order")))?;
+        let delta = usage::check(
+            &id,
+            &prev.cumulative.unwrap_or_default(),
+            &new,
+            &usage::Allocation::of_lease(&bid, &order),
+            usage::max_wall_seconds(&lease, ctx.block().time_unix),
+        )?;
+        let height = block_height(ctx)?;
+        state::add_usage_record(
+            ctx,
+            &id,
+            &LeaseUsageSummary {
+                id: Some(id.to_proto()),
+                last_seq: msg.seq,
+                cumulative: Some(new),
+                r#final: msg.r#final,
+                last_height: height,
+            },
+            &UsageRecord {
+                seq: msg.seq,
+                height,
+                cumulative: Some(new),
+                delta: Some(delta),
+                r#final: msg.r#final,
+            },
+        )?;
+        ctx.emit(events::lease_usage_recorded(
+            &id,
+            msg.seq,
+            msg.r#final,
+            &delta,
+        ));
+        ctx.emit(message_event(&id.provider));
+        Ok(MsgRecordLeaseUsageResponse {}.encode_to_vec())
     }
 }

@@ -6,7 +6,7 @@ use crate::proto::*;
 use crate::types::{
     bid_state_name, lease_state_name, order_state_name, parse_addr, BidId, OrderId,
 };
-use crate::{state, state_key, MarketError};
+use crate::{state, state_key, usage, MarketError};
 use prost::Message;
 use ve_module::{prefix_end, QueryContext, DEFAULT_PAGE, MAX_PAGE};
 use ve_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
@@ -19,6 +19,7 @@ pub const BID: &str = "/virtengine.market.v1.Query/Bid";
 pub const LEASES: &str = "/virtengine.market.v1.Query/Leases";
 pub const LEASE: &str = "/virtengine.market.v1.Query/Lease";
 pub const PARAMS: &str = "/virtengine.market.v1.Query/Params";
+pub const LEASE_USAGE: &str = "/virtengine.market.v1.Query/LeaseUsage";
 
 /// Most entries one page examines.
 pub const MAX_SCAN: usize = 5_000;
@@ -36,6 +37,7 @@ pub fn route(ctx: &QueryContext<'_>, path: &str, data: &[u8]) -> Option<Result<V
         LEASES => leases(ctx, data),
         LEASE => lease(ctx, data),
         PARAMS => params(ctx),
+        LEASE_USAGE => lease_usage(ctx, data),
         _ => return None,
     })
 }
@@ -277,6 +279,38 @@ pub fn lease(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(QueryLeaseResponse {
         lease: Some(l),
         escrow_payment: payment,
+    }
+    .encode_to_vec())
+}
+
+/// The lease's usage summary and its most recent records (at most
+/// [`usage::MAX_QUERY_RECORDS`], newest last). A lease without records answers
+/// `last_seq` 0, so a provider knows its next seq is 1.
+pub fn lease_usage(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
+    let req: QueryLeaseUsageRequest = decode(data)?;
+    let id = BidId::from_proto(req.id.as_ref())?;
+    let mut store = ctx.store();
+    if state::lease(&mut store, &id)?.is_none() {
+        return Err(MarketError::LeaseNotFound(id.to_string()).into());
+    }
+    let summary = state::usage_summary(&mut store, &id)?.unwrap_or_else(|| LeaseUsageSummary {
+        id: Some(id.to_proto()),
+        cumulative: Some(LeaseUsage::default()),
+        ..Default::default()
+    });
+    let records = if summary.last_seq == 0 {
+        Vec::new()
+    } else {
+        let first = summary
+            .last_seq
+            .saturating_sub(usage::MAX_QUERY_RECORDS)
+            .saturating_add(1);
+        let limit = usize::try_from(usage::MAX_QUERY_RECORDS).unwrap_or(100);
+        state::usage_records(&mut store, &id, first, limit)?
+    };
+    Ok(QueryLeaseUsageResponse {
+        summary: Some(summary),
+        records,
     }
     .encode_to_vec())
 }

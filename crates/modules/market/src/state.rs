@@ -112,3 +112,55 @@ pub fn set_lease(store: &mut impl Store, l: &proto::Lease) -> Result<(), AppErro
     store.put(state_key::lease(&id), l.encode_to_vec())?;
     store.put(state_key::provider_lease(&id), Vec::new())
 }
+
+pub fn decode_usage_summary(b: &[u8]) -> Result<proto::LeaseUsageSummary, AppError> {
+    proto::LeaseUsageSummary::decode(b).map_err(|e| corrupt("usage summary", e))
+}
+pub fn decode_usage_record(b: &[u8]) -> Result<proto::UsageRecord, AppError> {
+    proto::UsageRecord::decode(b).map_err(|e| corrupt("usage record", e))
+}
+
+/// The lease's usage so far (`None`: nothing recorded).
+pub fn usage_summary(
+    store: &mut impl Store,
+    id: &BidId,
+) -> Result<Option<proto::LeaseUsageSummary>, AppError> {
+    store
+        .get(&state_key::usage(id))?
+        .map(|b| decode_usage_summary(&b))
+        .transpose()
+}
+
+/// Stores one accepted record and the summary it leads to.
+pub fn add_usage_record(
+    store: &mut impl Store,
+    id: &BidId,
+    summary: &proto::LeaseUsageSummary,
+    record: &proto::UsageRecord,
+) -> Result<(), AppError> {
+    store.put(
+        state_key::usage_record(id, record.seq),
+        record.encode_to_vec(),
+    )?;
+    store.put(state_key::usage(id), summary.encode_to_vec())
+}
+
+/// The lease's records from `first_seq` on, at most `limit`, in seq order.
+pub fn usage_records(
+    store: &mut impl Store,
+    id: &BidId,
+    first_seq: u64,
+    limit: usize,
+) -> Result<Vec<proto::UsageRecord>, AppError> {
+    let prefix = state_key::usage_records_of(id);
+    let end = ve_module::prefix_end(&prefix);
+    store
+        .range(
+            &state_key::usage_record(id, first_seq),
+            end.as_deref(),
+            limit,
+        )?
+        .iter()
+        .map(|(_, v)| decode_usage_record(v))
+        .collect()
+}

@@ -19,6 +19,10 @@ pub const LEASE_PREFIX: &[u8] = b"market/lease/";
 pub const PROVIDER_BID_PREFIX: &[u8] = b"market/pbid/";
 /// `market/plse/<provider 20><order 36>` → empty: a provider's leases.
 pub const PROVIDER_LEASE_PREFIX: &[u8] = b"market/plse/";
+/// `market/usage/<order 36><provider 20>` → `LeaseUsageSummary`.
+pub const USAGE_PREFIX: &[u8] = b"market/usage/";
+/// `market/usagerec/<order 36><provider 20><seq 8>` → `UsageRecord`: every record kept.
+pub const USAGE_RECORD_PREFIX: &[u8] = b"market/usagerec/";
 
 pub const ORDER_ID_LEN: usize = 36;
 
@@ -76,13 +80,26 @@ pub fn bid(id: &BidId) -> Vec<u8> {
     [bids_of(&id.order).as_slice(), id.provider.as_bytes()].concat()
 }
 
+/// `<order 36><provider 20>`: a bid or lease.
+fn bid_bytes(id: &BidId) -> Vec<u8> {
+    [order_bytes(&id.order).as_slice(), id.provider.as_bytes()].concat()
+}
+
 pub fn lease(id: &BidId) -> Vec<u8> {
-    [
-        LEASE_PREFIX,
-        order_bytes(&id.order).as_slice(),
-        id.provider.as_bytes(),
-    ]
-    .concat()
+    [LEASE_PREFIX, bid_bytes(id).as_slice()].concat()
+}
+
+pub fn usage(id: &BidId) -> Vec<u8> {
+    [USAGE_PREFIX, bid_bytes(id).as_slice()].concat()
+}
+
+/// `market/usagerec/<lease 56>`: a lease's records, in seq order.
+pub fn usage_records_of(id: &BidId) -> Vec<u8> {
+    [USAGE_RECORD_PREFIX, bid_bytes(id).as_slice()].concat()
+}
+
+pub fn usage_record(id: &BidId, seq: u64) -> Vec<u8> {
+    [usage_records_of(id).as_slice(), &seq.to_be_bytes()].concat()
 }
 
 pub fn provider_bid(id: &BidId) -> Vec<u8> {
