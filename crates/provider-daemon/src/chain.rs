@@ -193,7 +193,7 @@ impl Chain {
         })
     }
 
-    fn bid_id(&self, k: &OrderKey) -> market::BidId {
+    pub(crate) fn bid_id(&self, k: &OrderKey) -> market::BidId {
         market::BidId {
             owner: k.owner.clone(),
             dseq: k.dseq,
@@ -203,7 +203,7 @@ impl Chain {
         }
     }
 
-    async fn send(&self, msg: ve_proto::Any) -> Result<TxResponse, DaemonError> {
+    pub(crate) async fn send(&self, msg: ve_proto::Any) -> Result<TxResponse, DaemonError> {
         let tx = TxBuilder::new().msg(msg).fee(vec![self.fees.clone()]);
         Ok(self
             .client

@@ -71,6 +71,24 @@ pub struct Config {
     /// HPC jobs on this host's SLURM cluster ([`crate::hpc`]); absent = no HPC.
     #[serde(default)]
     pub hpc: Option<crate::hpc::HpcConfig>,
+    /// Running won leases on the workload back end ([`crate::lease`]); absent = bid only.
+    #[serde(default)]
+    pub leases: Option<LeasesConfig>,
+}
+
+/// `[leases]`: needs `capacity.backend = "process"` (a back end that runs workloads).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeasesConfig {
+    /// Where the tenant API listens (the provider's on-chain `host_uri` must reach it).
+    pub api_listen: String,
+    /// Seconds between usage records of a running lease (and the final one on close).
+    #[serde(default = "default_usage_interval")]
+    pub usage_interval_secs: u64,
+}
+
+fn default_usage_interval() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -244,6 +262,19 @@ impl Config {
         if let Some(h) = &c.hpc {
             h.validate()?;
         }
+        if let Some(l) = &c.leases {
+            if c.capacity.backend != "process" {
+                return Err(bad(
+                    "[leases] runs workloads: it needs capacity.backend = \"process\"",
+                ));
+            }
+            l.api_listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| bad(format!("leases.api_listen {:?}: {e}", l.api_listen)))?;
+            if l.usage_interval_secs == 0 {
+                return Err(bad("leases.usage_interval_secs must be positive"));
+            }
+        }
         if c.bid.min_tenant_tier > 3 {
             return Err(bad("bid.min_tenant_tier must be 0-3"));
         }
@@ -357,5 +388,24 @@ storage_gib = 100
         ))
         .unwrap();
         assert_eq!(c.hpc.unwrap().heartbeat_interval_s, 60);
+    }
+
+    #[test]
+    fn leases_need_a_workload_back_end_and_a_socket_address() {
+        let leases = "\n[leases]\napi_listen = \"127.0.0.1:8443\"\n";
+        let e = Config::parse(&format!("{MIN}{leases}")).unwrap_err();
+        assert!(e.to_string().contains("capacity.backend"), "{e}");
+        let process = MIN.replace(
+            "storage_gib = 100",
+            "storage_gib = 100\nbackend = \"process\"",
+        );
+        let c = Config::parse(&format!("{process}{leases}")).unwrap();
+        assert_eq!(c.leases.unwrap().usage_interval_secs, 60);
+        let e = Config::parse(&format!(
+            "{process}{}",
+            leases.replace("127.0.0.1:8443", "localhost")
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("leases.api_listen"), "{e}");
     }
 }

@@ -8,11 +8,13 @@
 //! and retried; they never release a reservation or touch a lease.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ve_client::ws::{self, Subscription, QUERY_NEW_BLOCK};
 use ve_client::{Backend, Client, Keyring};
 
+use crate::api::server::ApiState;
 use crate::chain::Chain;
 use crate::config::Config;
 use crate::decision::Policy;
@@ -21,6 +23,7 @@ use crate::error::DaemonError;
 use crate::hpc::HpcWorker;
 use crate::ingest::{BlockSource, Ingestor, Notice};
 use crate::inventory;
+use crate::lease::LeaseWorker;
 use crate::metrics;
 use crate::store::Store;
 
@@ -28,8 +31,16 @@ use crate::store::Store;
 pub const PASSPHRASE_ENV: &str = "VE_PROVIDER_PASSPHRASE";
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Opens the keyring, the state database and the chain connection.
-pub async fn build(config: &Config) -> Result<(BidEngine, Store), DaemonError> {
+/// What [`build`] opens.
+pub struct Parts {
+    pub engine: BidEngine,
+    pub store: Arc<Store>,
+    /// The workload back end, if `[capacity]` names one.
+    pub backend: Option<Arc<dyn ve_backend::Backend>>,
+}
+
+/// Opens the keyring, the state database, the workload back end and the chain connection.
+pub async fn build(config: &Config) -> Result<Parts, DaemonError> {
     let backend: Backend = config.key.keyring_backend.parse()?;
     let kr = Keyring::open(&config.key.keyring_dir, backend)?;
     let pass = match backend {
@@ -55,14 +66,15 @@ pub async fn build(config: &Config) -> Result<(BidEngine, Store), DaemonError> {
         None => Client::connect(&config.chain.rpc).await?,
     };
     let deposit = config.deposit()?;
+    let (inventory, backend) = inventory::from_config(&config.capacity, &config.state_dir)?;
     let engine = BidEngine {
-        chain: Chain {
+        chain: Arc::new(Chain {
             client,
             key,
             provider,
             fees: config.fees()?,
             gas: config.bid.gas,
-        },
+        }),
         settings: BidSettings {
             policy: Policy {
                 denom: deposit.denom.clone(),
@@ -74,10 +86,44 @@ pub async fn build(config: &Config) -> Result<(BidEngine, Store), DaemonError> {
             max_attempts: config.bid.max_attempts,
         },
         pricing: config.pricing()?,
-        inventory: inventory::from_config(&config.capacity, &config.state_dir)?,
+        inventory,
     };
-    let store = Store::open(&config.state_dir)?;
-    Ok((engine, store))
+    let store = Arc::new(Store::open(&config.state_dir)?);
+    Ok(Parts {
+        engine,
+        store,
+        backend,
+    })
+}
+
+/// Starts the lease worker and the tenant API if `[leases]` is configured.
+async fn start_leases(config: &Config, parts: &Parts) -> Result<Option<LeaseWorker>, DaemonError> {
+    let (Some(lc), Some(backend)) = (&config.leases, &parts.backend) else {
+        return Ok(None);
+    };
+    let worker = LeaseWorker::new(
+        Arc::clone(backend),
+        Duration::from_secs(lc.usage_interval_secs),
+    );
+    // Before serving: workloads of leases that closed while the daemon was down go.
+    if let Err(e) = worker.reconcile(&parts.engine.chain, &parts.store).await {
+        tracing::warn!(error = %e, "reconciling the back end with the chain failed; retrying at the next start");
+    }
+    let listener = tokio::net::TcpListener::bind(&lc.api_listen)
+        .await
+        .map_err(|e| DaemonError::Config(format!("leases.api_listen {}: {e}", lc.api_listen)))?;
+    let state = Arc::new(ApiState {
+        chain: Arc::clone(&parts.engine.chain),
+        store: Arc::clone(&parts.store),
+        backend: Arc::clone(backend),
+    });
+    tracing::info!(listen = %lc.api_listen, "tenant API listening (manifests, status, logs)");
+    tokio::spawn(async move {
+        if let Err(e) = crate::api::server::serve(listener, state).await {
+            tracing::error!(error = %e, "tenant API stopped");
+        }
+    });
+    Ok(Some(worker))
 }
 
 /// Starts the Prometheus endpoint if configured.
@@ -100,8 +146,11 @@ pub fn serve_metrics(config: &Config) -> Result<(), DaemonError> {
 /// Runs until `shutdown` completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
     serve_metrics(&config)?;
-    let (engine, store) = build(&config).await?;
-    let chain = &engine.chain;
+    let parts = build(&config).await?;
+    let leases = start_leases(&config, &parts).await?;
+    let Parts { engine, store, .. } = parts;
+    let store = &*store;
+    let chain = &*engine.chain;
     let start = match (store.checkpoint()?, config.start_height) {
         (Some(_), _) => 0, // the checkpoint decides
         (None, 0) => chain.settled_height().await?.max(1),
@@ -110,7 +159,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let ingestor = Ingestor::new(chain, start);
     let mut hpc = match &config.hpc {
         Some(h) => {
-            let w = HpcWorker::new(h.clone(), &store)?;
+            let w = HpcWorker::new(h.clone(), store)?;
             w.check_slurm().await;
             Some(w)
         }
@@ -119,7 +168,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     tracing::info!(
         provider = %chain.provider,
         checkpoint = ?store.checkpoint()?,
-        next_height = ingestor.next_height(&store)?,
+        next_height = ingestor.next_height(store)?,
         "provider daemon started; resuming from checkpoint"
     );
     let ws_url = ws::ws_url(&config.chain.rpc);
@@ -147,7 +196,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
             () = &mut shutdown => break,
             n = next_notice(&mut sub, poll) => n,
         };
-        let done = match ingestor.on_notice(&store, notice).await {
+        let done = match ingestor.on_notice(store, notice).await {
             Ok(out) => {
                 if out.applied.orders_seen > 0 {
                     metrics::counter_orders_seen(out.applied.orders_seen);
@@ -166,12 +215,15 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         };
         metrics::gauge_checkpoint(cp);
         if done {
-            if let Err(e) = engine.round(&store, cp).await {
+            if let Err(e) = engine.round(store, cp).await {
                 metrics::counter_rpc_error();
                 tracing::warn!(error = %e, "bid round interrupted; retrying next block");
             }
+            if let Some(w) = &leases {
+                w.round(chain, store).await;
+            }
             if let Some(w) = hpc.as_mut() {
-                w.round(chain, &store).await;
+                w.round(chain, store).await;
             }
         }
     }

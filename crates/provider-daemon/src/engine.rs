@@ -27,7 +27,7 @@ pub struct BidSettings {
 }
 
 pub struct BidEngine {
-    pub chain: Chain,
+    pub chain: std::sync::Arc<Chain>,
     pub settings: BidSettings,
     pub pricing: PricingStrategy,
     pub inventory: Box<dyn Inventory>,

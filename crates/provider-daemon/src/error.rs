@@ -22,6 +22,8 @@ pub enum DaemonError {
     Missing(&'static str),
     #[error("workload back end: {0}")]
     Backend(String),
+    #[error("the chain refused a transaction: {0}")]
+    Rejected(String),
 }
 
 impl DaemonError {
@@ -37,6 +39,7 @@ impl DaemonError {
             DaemonError::Keyring(_) => 7,
             DaemonError::Missing(_) => 8,
             DaemonError::Backend(_) => 9,
+            DaemonError::Rejected(_) => 10,
         }
     }
 }

@@ -25,11 +25,15 @@ pub trait Inventory: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct StaticInventory(pub Resources);
 
-/// The inventory named by `[capacity]`; `state_dir` is the daemon's.
+/// A workload back end shared by the inventory, the lease worker and the API.
+pub type SharedBackend = Arc<dyn ve_backend::Backend>;
+
+/// The inventory named by `[capacity]` and, for a workload back end, the back end itself
+/// (shared with the lease worker); `state_dir` is the daemon's.
 pub fn from_config(
     c: &CapacityConfig,
     state_dir: &Path,
-) -> Result<Box<dyn Inventory>, DaemonError> {
+) -> Result<(Box<dyn Inventory>, Option<SharedBackend>), DaemonError> {
     match c.backend.as_str() {
         "process" => {
             let mut rc = RunnerConfig::new(
@@ -49,13 +53,19 @@ pub fn from_config(
                 storage_bytes: r.storage_bytes,
                 gpu_count: u32::try_from(r.gpus).unwrap_or(u32::MAX),
             });
-            let runner =
-                ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?;
-            Ok(Box::new(BackendInventory(Arc::new(runner))))
+            let runner: Arc<dyn ve_backend::Backend> =
+                Arc::new(ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?);
+            Ok((
+                Box::new(BackendInventory(Arc::clone(&runner))),
+                Some(runner),
+            ))
         }
-        _ => Ok(Box::new(StaticInventory(c.declared().ok_or_else(
-            || DaemonError::Config("static capacity needs cpu, memory and storage".into()),
-        )?))),
+        _ => Ok((
+            Box::new(StaticInventory(c.declared().ok_or_else(|| {
+                DaemonError::Config("static capacity needs cpu, memory and storage".into())
+            })?)),
+            None,
+        )),
     }
 }
 

@@ -12,11 +12,14 @@
 //! - [`chain`]: queries and signed transactions through `ve-client`;
 //! - [`engine`]: the bid worker that acts on the stored order records;
 //! - [`daemon`]: the run loop (websocket `NewBlock` + polling fallback);
+//! - [`lease`]: won leases as workloads on a back end, usage records on chain;
+//! - [`api`]: the tenant-facing HTTP API (manifests, status, logs; signed requests);
 //! - [`hpc`]: HPC jobs on SLURM (submit, report status and usage, cancel, heartbeats).
 //!
 //! Fail-safe rule (Akash providers' worst failure): the daemon acts only on committed
 //! chain state and never releases a lease's resources because a query failed.
 
+pub mod api;
 pub mod chain;
 pub mod config;
 pub mod daemon;
@@ -27,6 +30,7 @@ pub mod events;
 pub mod hpc;
 pub mod ingest;
 pub mod inventory;
+pub mod lease;
 pub mod metrics;
 pub mod pricing;
 pub mod records;

@@ -9,6 +9,9 @@ pub const RESERVATIONS: &str = "provider_reservations_total";
 pub const BIDS_WITHDRAWN: &str = "provider_bids_withdrawn_total";
 pub const CHECKPOINT: &str = "provider_checkpoint_height";
 pub const RPC_ERRORS: &str = "provider_rpc_errors_total";
+/// Label `event`: `provisioned`, `suspended`, `resumed`, `torn_down`, `orphan_torn_down`,
+/// `failed`, `usage_recorded`, `usage_final`, `usage_refused`, `step_error`.
+pub const LEASE_EVENTS: &str = "provider_lease_events_total";
 
 pub fn describe() {
     metrics::describe_counter!(ORDERS_SEEN, "orders seen in committed blocks");
@@ -24,6 +27,11 @@ pub fn describe() {
         RPC_ERRORS,
         "failed chain RPC calls (retried, never acted on)"
     );
+    metrics::describe_counter!(LEASE_EVENTS, "lease workload steps, by event");
+}
+
+pub fn counter_lease(event: &'static str) {
+    metrics::counter!(LEASE_EVENTS, "event" => event).increment(1);
 }
 
 pub fn skipped(reason: &'static str) {

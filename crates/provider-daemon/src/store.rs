@@ -60,6 +60,7 @@ impl Store {
         txn.open_table(META).map_err(store_err)?;
         txn.open_table(ORDERS).map_err(store_err)?;
         crate::hpc::store::create_tables(&txn)?;
+        crate::lease::store::create_tables(&txn)?;
         txn.commit().map_err(store_err)?;
         Ok(Self { db })
     }

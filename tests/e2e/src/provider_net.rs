@@ -120,6 +120,45 @@ impl ProviderNet {
             }));
     }
 
+    /// SIGKILL of the chain node (`virtengine start` and its `cometbft`, not the
+    /// enclave service); waits until they are gone. The chain halts until
+    /// [`Self::restart_node`].
+    pub fn kill9_node(&self) {
+        let ps: Vec<_> = crate::procs_mentioning(&self.home)
+            .into_iter()
+            .filter(|p| p.is_virtengine_start() || p.is_cometbft())
+            .collect();
+        assert!(ps.len() >= 2, "no node processes for {}", self.home);
+        for p in &ps {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        wait_until(
+            "the killed node processes to disappear",
+            Duration::from_secs(15),
+            Duration::from_millis(50),
+            || ps.iter().all(|p| crate::dead(p.pid)).then_some(()),
+            || format!("still alive: {:?}", crate::procs_mentioning(&self.home)),
+        );
+    }
+
+    /// Starts the existing chain again (`localnet start --keep --detach`).
+    pub fn restart_node(&self) {
+        let r = self.cli(&[
+            "localnet",
+            "start",
+            "--keep",
+            "--detach",
+            "--home",
+            &self.home,
+            "--ready-timeout",
+            "120",
+        ]);
+        assert!(r.success, "localnet start --keep failed\n{}", r.describe());
+    }
+
     pub fn cli(&self, args: &[&str]) -> Run {
         run_cmd(&self.bin, args, TIMEOUT)
     }
