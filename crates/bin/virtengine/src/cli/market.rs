@@ -10,6 +10,7 @@ use ve_proto::virtengine::market::v1::*;
 use ve_types::{Address, Coin};
 
 use crate::cli::deployment::{proto_coin, signer, spec_json, PageArgs};
+use crate::cli::market_usage::{LeaseUsageQuery, RecordUsageTx};
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::query::query_error;
 use crate::cli::tx::{broadcast, TxCommon};
@@ -116,6 +117,11 @@ pub enum LeaseTx {
         #[command(flatten)]
         common: TxCommon,
     },
+    /// Record the lease's cumulative usage (provider; the provider daemon does this itself).
+    #[command(
+        after_help = "Example:\n  virtengine tx market lease record-usage --owner ve1...tenant --dseq 42 --seq 1 --cpu-milli-seconds 120000 --memory-byte-seconds 6442450944 --wall-seconds 60 --from provider --gas 1000000 --yes"
+    )]
+    RecordUsage(RecordUsageTx),
 }
 
 /// List filters.
@@ -194,16 +200,21 @@ pub enum MarketQuery {
         #[arg(long)]
         provider: String,
     },
+    /// The usage the lease's provider recorded: totals and the latest 100 records.
+    #[command(
+        after_help = "Example:\n  virtengine query market lease-usage --owner alice --dseq 42 --provider ve1...prov --output json"
+    )]
+    LeaseUsage(LeaseUsageQuery),
 }
 
-fn resolve(c: &TxCommon, s: &str) -> Result<Address> {
+pub(crate) fn resolve(c: &TxCommon, s: &str) -> Result<Address> {
     if let Ok(a) = s.parse::<Address>() {
         return Ok(a);
     }
     Ok(signer(c, s)?.2)
 }
 
-fn bid_id(
+pub(crate) fn bid_id(
     c: &TxCommon,
     o: &OrderArgs,
     default_owner: &Address,
@@ -222,7 +233,7 @@ fn bid_id(
     })
 }
 
-fn id_text(id: &BidId) -> String {
+pub(crate) fn id_text(id: &BidId) -> String {
     format!(
         "{}/{}/{}/{}/{}",
         id.owner, id.dseq, id.gseq, id.oseq, id.provider
@@ -358,6 +369,9 @@ pub async fn run_tx(cmd: MarketTx) -> Result<()> {
             );
             broadcast(&common, &kr, &name, vec![msg], &summary).await
         }
+        MarketTx::Lease {
+            cmd: LeaseTx::RecordUsage(t),
+        } => crate::cli::market_usage::record_usage(t).await,
     }
 }
 
@@ -700,6 +714,9 @@ pub async fn run_query(
                     Ok(())
                 }
             }
+        }
+        MarketQuery::LeaseUsage(a) => {
+            crate::cli::market_usage::query_usage(q, url, out, address, a).await
         }
         MarketQuery::Lease {
             owner,

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod init;
 pub mod keys;
 pub mod market;
+pub mod market_usage;
 pub mod mfa;
 pub mod offering;
 pub mod output;
