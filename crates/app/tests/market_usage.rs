@@ -24,17 +24,26 @@ const USAGE_QUERY: &str = "/virtengine.market.v1.Query/LeaseUsage";
 /// A chain with two providers and an active lease of the tenant's dseq 1 with provider 0;
 /// returns the market and the lease id.
 fn leased() -> (Market, mp::BidId) {
-    let mut m = market(2, |_| {});
+    leased_with(|_| {}, DEPOSIT, RATE)
+}
+
+/// [`leased`] with a genesis edit, the deployment's deposit and the price per block.
+fn leased_with(
+    edit: impl FnOnce(&mut AppGenesis),
+    deposit: u128,
+    price: u128,
+) -> (Market, mp::BidId) {
+    let mut m = market(2, edit);
     let t = m.tenant.address;
     let p = m.providers[0].address;
     let tx = create_deployment(
         &mut m.tenant,
         1,
         vec![group_spec("web", PRICE_CAP, "eu-west")],
-        DEPOSIT,
+        deposit,
     );
     ok(&mut m.node, tx);
-    let tx = create_bid(&mut m.providers[0], &t, 1, 1, RATE);
+    let tx = create_bid(&mut m.providers[0], &t, 1, 1, price);
     ok(&mut m.node, tx);
     let id = bid_id(&t, 1, 1, 1, &p);
     let tx = create_lease(&mut m.tenant, id.clone());
@@ -304,6 +313,31 @@ fn final_usage_record_is_accepted_after_close_and_nothing_after_it() {
     );
     assert!(log.contains(&lease_name), "{log}");
     assert_eq!(last_seq(&m.node, &id), 3);
+}
+
+#[test]
+fn usage_is_recorded_while_the_lease_is_paused_and_after_escrow_closes_it() {
+    // 10 000 uve at 1 000 per block: dry after 10 blocks, closed 5 blocks later.
+    let (mut m, id) = leased_with(
+        |g| {
+            g.deployment.params.min_deposits = vec![ve_types::Coin::new("uve", 10_000)];
+            g.escrow.params.grace_period_blocks = 5;
+        },
+        10_000,
+        1_000,
+    );
+    let state = |m: &Market| lease(&m.node, id.clone()).lease.unwrap().state;
+    m.node.advance_to(m.node.height() + 11).unwrap();
+    assert_eq!(state(&m), mp::LeaseState::InsufficientFunds as i32);
+    let tx = record(&mut m.providers[0], &id, 1, usage(50, 100), false);
+    ok(&mut m.node, tx);
+
+    m.node.advance_to(m.node.height() + 6).unwrap();
+    assert_eq!(state(&m), mp::LeaseState::Closed as i32);
+    let tx = record(&mut m.providers[0], &id, 2, usage(60, 100), true);
+    ok(&mut m.node, tx);
+    let s = lease_usage(&m.node, &id).summary.unwrap();
+    assert_eq!((s.last_seq, s.r#final), (2, true));
 }
 
 #[test]
