@@ -66,6 +66,10 @@ enum Cmd {
     Provider(cli::provider_daemon::ProviderArgs),
     /// HPC jobs: `hpc run SCRIPT --offering ID` submits a batch script, waits, prints output and cost.
     Hpc(cli::hpc_run::HpcArgs),
+    /// Deploy an SDL file in one step: deployment, best bid, lease, manifest, endpoints.
+    Deploy(cli::deploy::DeployArgs),
+    /// A tenant's lease: status and logs from its provider, close.
+    Lease(cli::lease::LeaseArgs),
     /// DNS attestor for provider domain verification: keygen, attest once, or run the service.
     DnsAttestor(cli::dns_attestor::DnsAttestorArgs),
     /// Benchmarks against a running chain.
@@ -100,6 +104,8 @@ async fn main() {
         Cmd::DnsAttestor(a) => cli::dns_attestor::run(a).await,
         Cmd::Provider(a) => cli::provider_daemon::run(a).await,
         Cmd::Hpc(a) => cli::hpc_run::run(a).await,
+        Cmd::Deploy(a) => cli::deploy::run(a).await,
+        Cmd::Lease(a) => cli::lease::run(a).await,
         Cmd::Bench {
             cmd: BenchCmd::Load(a),
         } => bench::load::main(a).await,

@@ -10,7 +10,7 @@ use ve_proto::cosmos::base::query::v1beta1::PageRequest;
 use ve_proto::virtengine::deployment::v1::*;
 use ve_types::{Address, Coin};
 
-use crate::cli::keys::open_keyring;
+use crate::cli::keys::{open_keyring, KeyringArgs};
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::query::{connect, query_error};
 use crate::cli::tx::{broadcast, TxCommon};
@@ -161,8 +161,17 @@ pub enum DeploymentQuery {
 
 /// The keyring key named `from`, or holding address `from`.
 pub(crate) fn signer(c: &TxCommon, from: &str) -> Result<(ve_client::Keyring, String, Address)> {
-    let home = home::resolve(c.home.as_deref(), home::DEFAULT_LOCALNET_HOME)?;
-    let kr = open_keyring(&home, &c.keyring)?;
+    signer_in(c.home.as_deref(), &c.keyring, from)
+}
+
+/// [`signer`] for commands that sign no transaction (only the keyring flags).
+pub(crate) fn signer_in(
+    home: Option<&std::path::Path>,
+    keyring: &KeyringArgs,
+    from: &str,
+) -> Result<(ve_client::Keyring, String, Address)> {
+    let home = home::resolve(home, home::DEFAULT_LOCALNET_HOME)?;
+    let kr = open_keyring(&home, keyring)?;
     let info = match from.parse::<Address>() {
         Ok(addr) => kr
             .list()?
@@ -181,7 +190,7 @@ pub(crate) fn proto_coin(c: &Coin) -> ve_proto::cosmos::base::v1beta1::Coin {
     }
 }
 
-fn read_sdl(file: &std::path::Path) -> Result<ve_sdl::Sdl> {
+pub(crate) fn read_sdl(file: &std::path::Path) -> Result<ve_sdl::Sdl> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     ve_sdl::parse(&text).with_context(|| format!("{}", file.display()))
@@ -192,6 +201,38 @@ fn did(owner: &Address, dseq: u64) -> DeploymentId {
         owner: owner.to_string(),
         dseq,
     }
+}
+
+/// The dseq the CLI picks when none is given: the node's latest block height.
+pub(crate) async fn default_dseq(c: &TxCommon) -> Result<u64> {
+    Ok(connect(&c.node.node)?
+        .status()
+        .await
+        .context("asking the node for the latest height (or pass --dseq)")?
+        .sync_info
+        .latest_block_height
+        .max(1))
+}
+
+/// `MsgCreateDeployment` of `sdl`'s groups and manifest hash, funded by `deposit`
+/// (from `granter`'s deposit grant when given).
+pub(crate) fn create_msg(
+    sdl: &ve_sdl::Sdl,
+    owner: &Address,
+    dseq: u64,
+    deposit: &Coin,
+    granter: Option<&Address>,
+) -> ve_proto::Any {
+    ve_proto::to_any(
+        "/virtengine.deployment.v1.MsgCreateDeployment",
+        &MsgCreateDeployment {
+            id: Some(did(owner, dseq)),
+            groups: sdl.groups.clone(),
+            hash: sdl.hash().to_vec(),
+            deposit: Some(proto_coin(deposit)),
+            from_grant: granter.map(|g| g.to_string()).unwrap_or_default(),
+        },
+    )
 }
 
 pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
@@ -210,13 +251,7 @@ pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
                 .with_context(|| format!("deposit {deposit:?}"))?;
             let dseq = match dseq {
                 Some(d) => d,
-                None => connect(&common.node.node)?
-                    .status()
-                    .await
-                    .context("asking the node for the latest height (or pass --dseq)")?
-                    .sync_info
-                    .latest_block_height
-                    .max(1),
+                None => default_dseq(&common).await?,
             };
             let (kr, name, owner) = signer(&common, &from)?;
             let granter = from_grant
@@ -224,16 +259,7 @@ pub async fn run_tx(cmd: DeploymentTx) -> Result<()> {
                 .map(|g| crate::cli::escrow::address_or_key(&common, g))
                 .transpose()?;
             let hash = sdl.hash();
-            let msg = ve_proto::to_any(
-                "/virtengine.deployment.v1.MsgCreateDeployment",
-                &MsgCreateDeployment {
-                    id: Some(did(&owner, dseq)),
-                    groups: sdl.groups.clone(),
-                    hash: hash.to_vec(),
-                    deposit: Some(proto_coin(&deposit)),
-                    from_grant: granter.map(|g| g.to_string()).unwrap_or_default(),
-                },
-            );
+            let msg = create_msg(&sdl, &owner, dseq, &deposit, granter.as_ref());
             let source = granter
                 .map(|g| format!(" from the grant of {g}"))
                 .unwrap_or_default();

@@ -97,7 +97,7 @@ pub struct RunArgs {
 }
 
 /// `90`, `90s`, `10m`, `2h` → seconds.
-fn parse_duration_secs(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_duration_secs(s: &str) -> Result<u64, String> {
     let (num, mult) = match s.char_indices().last() {
         Some((i, 's')) => (&s[..i], 1),
         Some((i, 'm')) => (&s[..i], 60),

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cert;
+pub mod deploy;
 pub mod deployment;
 pub mod dns_attestor;
 pub mod enclave;
@@ -17,6 +18,7 @@ pub mod hpc_run;
 pub mod identity;
 pub mod init;
 pub mod keys;
+pub mod lease;
 pub mod market;
 pub mod market_usage;
 pub mod mfa;
