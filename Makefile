@@ -18,7 +18,7 @@ export PATH := $(HOME)/.cargo/bin:/usr/local/go/bin:$(GOBIN_DIR):$(PATH)
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 VIRTENGINE := $(TARGET_DIR)/release/virtengine
-LOCALNET_ARGS ?=
+LOCALNET_ARGS ?= --provider-daemon
 
 .PHONY: help setup run test test-rust test-e2e test-cosmjs test-envelope report report-ci bench lint
 

@@ -3,12 +3,17 @@
 //!
 //! 1. deploy → the daemon bids, the CLI accepts the bid, sends the manifest (signed,
 //!    hash-checked), waits for the endpoint; the endpoint serves the image's page;
-//! 2. usage records appear on chain; the escrow pays the provider per block;
-//! 3. SIGKILL of the daemon: the workload keeps serving; the restarted daemon adopts it
+//!    the provider API refuses another account (not the owner) and a manifest whose hash
+//!    is not the deployment's; the right manifest again changes nothing;
+//! 2. the escrow deposit (1000 uve, made small in genesis) runs dry: the chain pauses the
+//!    lease and the daemon suspends the workload — frozen, not destroyed; a top-up
+//!    resumes the lease and the daemon resumes the same workload;
+//! 3. usage records appear on chain;
+//! 4. SIGKILL of the daemon: the workload keeps serving; the restarted daemon adopts it
 //!    (no second copy, nothing provisioned again) and goes on recording usage;
-//! 4. SIGKILL of the chain node the daemon talks to: nothing is torn down while the
+//! 5. SIGKILL of the chain node the daemon talks to: nothing is torn down while the
 //!    chain is unreachable; after the node restarts, usage recording resumes;
-//! 5. `lease close` → the daemon tears the workload down (endpoint gone, no process
+//! 6. `lease close` → the daemon tears the workload down (endpoint gone, no process
 //!    left) and records the final usage.
 //!
 //! Needs root (cgroups, namespaces) and the `busybox` image from scripts/build-images.sh,
@@ -88,12 +93,22 @@ fn http_get(addr: &str) -> Result<String, String> {
 fn usage(net: &Net, tenant: &str, provider: &str) -> Value {
     net.ok(&common(
         net,
-        vec!["query", "market", "lease-usage", tenant, "1", "1", "1", provider],
+        vec![
+            "query",
+            "market",
+            "lease-usage",
+            "--owner",
+            tenant,
+            "--dseq",
+            "1",
+            "--provider",
+            provider,
+        ],
     ))
 }
 
 fn last_seq(v: &Value) -> u64 {
-    num(&v["summary"]["last_seq"])
+    num(&v["last_seq"])
 }
 
 /// Waits for a usage record with a sequence number above `after`.
@@ -108,10 +123,7 @@ fn usage_after(net: &Net, tenant: &str, provider: &str, after: u64, log: &Path) 
 }
 
 fn daemon_log(log: &Path) -> String {
-    format!(
-        "daemon log:\n{}",
-        ve_e2e::tail(log, 60)
-    )
+    format!("daemon log:\n{}", ve_e2e::tail(log, 60))
 }
 
 /// Sandboxed httpd processes serving on `port`.
@@ -130,9 +142,54 @@ fn lease_events(metrics_port: u16, event: &str) -> u64 {
     .unwrap_or(0)
 }
 
+/// The provider API as an attacker or a careless tenant would use it.
+fn check_api_refusals(net: &Net, tenant: &str, sdl: &str, api_port: u16) {
+    use ve_provider_daemon::api::client::ClientError;
+    let keyring = ve_client::Keyring::open(&net.home, ve_client::Backend::Test).unwrap();
+    let key = |name: &str| keyring.signer(name, "").unwrap();
+    let manifest = ve_sdl::parse(&std::fs::read_to_string(sdl).unwrap())
+        .unwrap()
+        .manifest;
+    let lease = ve_provider_daemon::events::OrderKey {
+        owner: tenant.to_string(),
+        dseq: 1,
+        gseq: 1,
+        oseq: 1,
+    };
+    let url = format!("http://127.0.0.1:{api_port}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let code = |r: Result<ve_provider_daemon::api::LeaseStatus, ClientError>| match r {
+        Err(ClientError::Refused(e)) => e.code,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    rt.block_on(async {
+        let bob = ve_provider_daemon::api::ProviderClient::new(&url, key("bob")).unwrap();
+        assert_eq!(
+            code(bob.send_manifest(&lease, &manifest).await),
+            2,
+            "not the owner"
+        );
+        assert_eq!(code(bob.status(&lease).await), 2, "not the owner");
+        let alice = ve_provider_daemon::api::ProviderClient::new(&url, key("alice")).unwrap();
+        let mut other = manifest.clone();
+        other.groups[0].services[0].env.push("INJECTED=1".into());
+        assert_eq!(
+            code(alice.send_manifest(&lease, &other).await),
+            5,
+            "hash mismatch"
+        );
+        let again = alice.send_manifest(&lease, &manifest).await.unwrap();
+        assert_eq!(
+            again.phase,
+            ve_provider_daemon::api::LeasePhase::Running,
+            "{again:?}"
+        );
+    });
+}
+
 #[test]
-fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_torn_down_on_close(
-) {
+fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_torn_down_on_close()
+{
     if !nix::unistd::geteuid().is_root() {
         panic!("deploy_lease runs sandboxed workloads (cgroups, namespaces) and must run as root");
     }
@@ -140,6 +197,8 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     let net = Net::start_with("deploy", |_, g| {
         g["app_state"]["provider"]["providers"][0]["host_uri"] =
             Value::String(format!("http://127.0.0.1:{api_port}"));
+        g["app_state"]["deployment"]["params"]["min_deposits"] =
+            serde_json::json!([{"denom": "uve", "amount": "1000"}]);
     });
     let tenant = net.address("alice");
     let provider = net.address("provider");
@@ -169,12 +228,28 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     };
 
     // 1. Deploy and reach the service.
-    let sdl = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/web-service.yaml");
+    let sdl = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/web-service.yaml"
+    );
     let out = net.ok(&common(
         &net,
         vec![
-            "deploy", sdl, "--dseq", "1", "--from", "alice", "--deposit", "5000000uve",
-            "--fees", FEES, "--gas", "1000000", "--chain-id", CHAIN_ID,
+            "deploy",
+            sdl,
+            "--dseq",
+            "1",
+            "--from",
+            "alice",
+            "--deposit",
+            "1000uve",
+            "--fees",
+            FEES,
+            "--gas",
+            "1000000",
+            "--chain-id",
+            CHAIN_ID,
+            "--yes",
         ],
     ));
     let lease = &out["leases"][0];
@@ -187,20 +262,95 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     assert!(page.contains(PAGE), "{page}");
     assert_eq!(httpd_count(host_port), 1);
     assert_eq!(lease_events(metrics_port, "provisioned"), 1);
+    check_api_refusals(&net, &tenant, sdl, api_port);
+    assert_eq!(httpd_count(host_port), 1);
+    assert_eq!(lease_events(metrics_port, "provisioned"), 1);
 
-    // 2. Usage on chain, and the escrow streaming to the provider.
+    // 2. The escrow runs dry (about 32 uve per block): the lease pauses, the workload is
+    //    frozen but kept; a top-up resumes both.
+    wait_until(
+        "the daemon to suspend the workload of the paused lease",
+        Duration::from_secs(90),
+        Duration::from_millis(500),
+        || (lease_events(metrics_port, "suspended") == 1).then_some(()),
+        || daemon_log(&log),
+    );
+    let l = net.ok(&common(
+        &net,
+        vec![
+            "query",
+            "market",
+            "lease",
+            "--owner",
+            &tenant,
+            "--dseq",
+            "1",
+            "--provider",
+            &provider,
+        ],
+    ));
+    assert_eq!(l["lease"]["state"], "insufficient_funds", "{l}");
+    assert_eq!(httpd_count(host_port), 1, "suspended, not destroyed");
+    assert_eq!(lease_events(metrics_port, "torn_down"), 0);
+    let account = format!("deployment/{tenant}/1");
+    let topped = net.ok(&common(
+        &net,
+        vec![
+            "tx",
+            "escrow",
+            "deposit",
+            &account,
+            "5000000uve",
+            "--from",
+            "alice",
+            "--fees",
+            FEES,
+            "--gas",
+            "1000000",
+            "--chain-id",
+            CHAIN_ID,
+            "--yes",
+        ],
+    ));
+    assert_eq!(topped["code"], 0, "{topped}");
+    wait_until(
+        "the daemon to resume the workload",
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || (lease_events(metrics_port, "resumed") == 1).then_some(()),
+        || daemon_log(&log),
+    );
+    assert!(
+        http_get(&addr).unwrap().contains(PAGE),
+        "served again after the top-up"
+    );
+    assert_eq!(
+        httpd_count(host_port),
+        1,
+        "the same workload, not a new one"
+    );
+    assert_eq!(lease_events(metrics_port, "provisioned"), 1);
+
+    // 3. Usage on chain.
     let u = usage_after(&net, &tenant, &provider, 0, &log);
-    assert!(!u["summary"]["final"].as_bool().unwrap_or(false), "{u}");
-    assert!(num(&u["summary"]["cumulative"]["wall_seconds"]) > 0, "{u}");
-    assert!(num(&u["summary"]["cumulative"]["memory_byte_seconds"]) > 0, "{u}");
+    assert!(!u["final"].as_bool().unwrap_or(false), "{u}");
+    assert!(num(&u["cumulative"]["wall_seconds"]) > 0, "{u}");
+    assert!(num(&u["cumulative"]["memory_byte_seconds"]) > 0, "{u}");
 
-    // 3. SIGKILL the daemon: the workload keeps serving; the new daemon adopts it.
+    // 4. SIGKILL the daemon: the workload keeps serving; the new daemon adopts it.
     guard.daemon = None;
-    assert!(http_get(&addr).unwrap().contains(PAGE), "served while the daemon is down");
+    assert!(
+        http_get(&addr).unwrap().contains(PAGE),
+        "served while the daemon is down"
+    );
     let seq = last_seq(&usage(&net, &tenant, &provider));
     guard.daemon = Some(start(&net));
     usage_after(&net, &tenant, &provider, seq, &log);
-    assert_eq!(httpd_count(host_port), 1, "exactly one copy after the restart");
+    assert_eq!(
+        httpd_count(host_port),
+        1,
+        "exactly one copy after the restart"
+    );
     assert_eq!(
         lease_events(metrics_port, "provisioned"),
         0,
@@ -209,23 +359,41 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     );
     assert!(http_get(&addr).unwrap().contains(PAGE));
 
-    // 4. SIGKILL the chain node: the daemon cannot reach the chain; nothing is torn down.
+    // 5. SIGKILL the chain node: the daemon cannot reach the chain; nothing is torn down.
     net.kill9_node();
     std::thread::sleep(Duration::from_secs(8));
-    assert!(http_get(&addr).unwrap().contains(PAGE), "served while the node is down");
+    assert!(
+        http_get(&addr).unwrap().contains(PAGE),
+        "served while the node is down"
+    );
     assert_eq!(httpd_count(host_port), 1);
-    assert_eq!(lease_events(metrics_port, "torn_down"), 0, "{}", daemon_log(&log));
+    assert_eq!(
+        lease_events(metrics_port, "torn_down"),
+        0,
+        "{}",
+        daemon_log(&log)
+    );
     net.restart_node();
     let seq = last_seq(&usage(&net, &tenant, &provider));
     usage_after(&net, &tenant, &provider, seq, &log);
     assert!(http_get(&addr).unwrap().contains(PAGE));
 
-    // 5. Close: torn down, final usage recorded, the provider paid through escrow.
+    // 6. Close: torn down, final usage recorded, the provider paid through escrow.
     let closed = net.ok(&common(
         &net,
         vec![
-            "lease", "close", "1", "--from", "alice", "--fees", FEES, "--gas", "1000000",
-            "--chain-id", CHAIN_ID,
+            "lease",
+            "close",
+            "1",
+            "--from",
+            "alice",
+            "--fees",
+            FEES,
+            "--gas",
+            "1000000",
+            "--chain-id",
+            CHAIN_ID,
+            "--yes",
         ],
     ));
     assert_eq!(closed["code"], 0, "{closed}");
@@ -233,19 +401,26 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
         "the final usage record",
         Duration::from_secs(60),
         Duration::from_millis(500),
-        || {
-            Some(usage(&net, &tenant, &provider))
-                .filter(|v| v["summary"]["final"].as_bool() == Some(true))
-        },
+        || Some(usage(&net, &tenant, &provider)).filter(|v| v["final"].as_bool() == Some(true)),
         || daemon_log(&log),
     );
-    assert!(num(&u["summary"]["cumulative"]["wall_seconds"]) > 0, "{u}");
+    assert!(num(&u["cumulative"]["wall_seconds"]) > 0, "{u}");
     assert_eq!(lease_events(metrics_port, "torn_down"), 1);
     assert!(http_get(&addr).is_err(), "the endpoint is gone after close");
     assert_eq!(httpd_count(host_port), 0, "no workload process left");
     let l = net.ok(&common(
         &net,
-        vec!["query", "market", "lease", &tenant, "1", "1", "1", &provider],
+        vec![
+            "query",
+            "market",
+            "lease",
+            "--owner",
+            &tenant,
+            "--dseq",
+            "1",
+            "--provider",
+            &provider,
+        ],
     ));
     println!("closed lease: {l}");
     drop(guard);

@@ -159,6 +159,23 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
         })
         .collect::<Result<Vec<_>>>()?;
     let enclaves = super::enclave::setup(home, &validators, &keyring, &mut state, operator)?;
+    let provider = if args.provider_daemon {
+        let address = &accounts
+            .iter()
+            .find(|a| a.name == "provider")
+            .context("no provider test account")?
+            .address;
+        let rpc = &nodes.first().context("no nodes")?.0.rpc;
+        Some(super::provider::setup(
+            home,
+            &mut state,
+            address,
+            rpc,
+            args.port_offset,
+        )?)
+    } else {
+        None
+    };
     let veid = veid_setup(home, &mut state, enclaves)?;
     // The `operator` test account administers the localnet (a roles genesis account: it
     // may change MFA rules).
@@ -202,6 +219,7 @@ pub fn build(home: &Path, args: &BuildArgs, node_ips: &[IpAddr]) -> Result<Manif
         chain_id: CHAIN_ID.into(),
         nodes: nodes.into_iter().map(|(n, _)| n).collect(),
         veid: Some(veid),
+        provider,
     };
     write_json(&super::manifest_path(home), &manifest)?;
     write_json(&home.join("accounts.json"), &accounts)?;

@@ -19,6 +19,7 @@
 
 mod build;
 pub mod enclave;
+pub mod provider;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -135,6 +136,12 @@ pub struct BuildArgs {
     /// CometBFT mempool capacity in transactions.
     #[arg(long, default_value_t = 10_000)]
     pub mempool_size: u64,
+    /// Register the `provider` test account as a provider (region=eu-west, host_uri its
+    /// daemon's API on 127.0.0.1:8443 + offset) and run its provider daemon beside the
+    /// nodes, so `virtengine deploy examples/web-service.yaml --from alice` works. As root
+    /// the daemon runs workloads in the sandboxed process runner; otherwise it only bids.
+    #[arg(long)]
+    pub provider_daemon: bool,
 }
 
 /// `<home>/localnet.json`.
@@ -145,6 +152,9 @@ pub struct Manifest {
     /// VEID test setup (absent in localnets built before it existed).
     #[serde(default)]
     pub veid: Option<VeidSetup>,
+    /// The provider daemon (`--provider-daemon`).
+    #[serde(default)]
+    pub provider: Option<provider::ProviderEntry>,
 }
 
 /// The approved test capture client and the validators' enclaves (the identity

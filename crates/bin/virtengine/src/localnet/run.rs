@@ -133,7 +133,37 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
             return Err(e);
         }
     }
+    if let Some(p) = &manifest.provider {
+        let mut cmd = tokio::process::Command::new(&exe);
+        cmd.arg("provider")
+            .arg("run")
+            .arg("--config")
+            .arg(&p.config);
+        let child =
+            supervise::spawn_logged(cmd, &p.log()).context("starting the provider daemon")?;
+        children.push((
+            super::provider::ProviderEntry::PROCESS_NAME.to_string(),
+            child,
+        ));
+        write_pids(home, &children)?;
+    }
     print_ready(home, &manifest);
+    if let Some(p) = &manifest.provider {
+        println!(
+            "  provider daemon: {} ({}), tenant API {}, metrics {}, log {}",
+            p.address,
+            if p.runs_workloads {
+                "runs workloads in the process runner"
+            } else {
+                "bids only: running workloads needs root"
+            },
+            p.api_url,
+            p.metrics_url,
+            p.log().display()
+        );
+        println!("  deploy:          virtengine deploy examples/web-service.yaml --from alice --deposit 5000000uve");
+        println!();
+    }
     for e in &enclaves {
         println!(
             "  MFA codes ({}): {} (email {}), log {}",
@@ -304,12 +334,18 @@ fn check_children(m: &Manifest, children: &mut [(String, Child)]) -> Result<()> 
                 .flat_map(|v| &v.enclaves)
                 .find(|e| e.process_name() == *name)
                 .map(|e| e.log());
+            let provider_log = m
+                .provider
+                .as_ref()
+                .filter(|_| name == super::provider::ProviderEntry::PROCESS_NAME)
+                .map(|p| p.log());
             let log = m
                 .nodes
                 .iter()
                 .find(|n| n.name == *name)
                 .map(|n| n.log())
                 .or(enclave_log)
+                .or(provider_log)
                 .unwrap_or_default();
             bail!(
                 "{name} exited ({status}); last lines of {}:\n{}",
