@@ -32,8 +32,9 @@ use crate::cli::deployment::{create_msg, default_dseq, read_sdl, signer};
 use crate::cli::escrow::address_or_key;
 use crate::cli::hpc_run::parse_duration_secs;
 use crate::cli::lease::{
-    endpoint_json, endpoint_line, lease_id_text, order_key, phase_name, provider_client, tenant_key,
+    endpoint_json, endpoint_line, order_key, phase_name, provider_client, tenant_key, EVERY_PAGE,
 };
+use crate::cli::market::{coin_text, id_text, list};
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::query::{connect, query_error};
 use crate::cli::tx::{broadcast_for_result, TxCommon};
@@ -143,13 +144,6 @@ fn order_text(o: &Order) -> String {
         .unwrap_or_default()
 }
 
-fn price_text(b: &Bid) -> String {
-    b.price
-        .as_ref()
-        .map(|p| format!("{}{}", p.amount, p.denom))
-        .unwrap_or_default()
-}
-
 /// A provider answer worth waiting out: it is down or restarting, has not seen the lease
 /// yet, or cannot reach its chain node for the moment.
 fn not_ready_yet(e: &ClientError) -> bool {
@@ -162,6 +156,14 @@ fn not_ready_yet(e: &ClientError) -> bool {
     }
 }
 
+/// [`not_ready_yet`]'s reason in a few words, for progress lines (the final error has it all).
+fn why_not_ready(e: &ClientError) -> String {
+    match e {
+        ClientError::Refused(a) => a.kind.clone(),
+        _ => "unreachable".into(),
+    }
+}
+
 /// Whether the group's workload is reachable only once it has an endpoint: it exposes a
 /// port globally.
 fn needs_endpoint(m: &Manifest, gseq: u32) -> bool {
@@ -170,27 +172,6 @@ fn needs_endpoint(m: &Manifest, gseq: u32) -> bool {
         .and_then(|g| g.checked_sub(1))
         .and_then(|i| m.groups.get(i))
         .is_some_and(|g| g.services.iter().any(|s| s.expose.iter().any(|e| e.global)))
-}
-
-/// One filtered list query over every page (orders or bids of the deployment).
-macro_rules! all_pages {
-    ($q:expr, $url:expr, $path:expr, $req:ident, $resp:ident, $field:ident, $filters:expr) => {{
-        let q = $q;
-        let path = $path;
-        let filters = $filters;
-        q.paged(path, |pagination| {
-            let req = $req {
-                filters: Some(filters.clone()),
-                pagination,
-            };
-            async move {
-                let r: $resp = q.query(path, &req).await?;
-                Ok((r.$field, r.pagination))
-            }
-        })
-        .await
-        .map_err(|e| query_error($url, e))
-    }};
 }
 
 fn filters(owner: &Address, dseq: u64, state: &str) -> Filters {
@@ -209,16 +190,16 @@ async fn open_orders(
     owner: &Address,
     dseq: u64,
 ) -> Result<Vec<Order>> {
-    let mut orders = all_pages!(
+    let (mut orders, _) = list!(
         q,
         url,
         "/virtengine.market.v1.Query/Orders",
         QueryOrdersRequest,
         QueryOrdersResponse,
         orders,
-        filters(owner, dseq, "open")
-    )
-    .context("listing the deployment's orders")?;
+        filters(owner, dseq, "open"),
+        EVERY_PAGE
+    );
     orders.sort_by_key(|o| o.id.as_ref().map(|i| (i.gseq, i.oseq)));
     Ok(orders)
 }
@@ -252,16 +233,16 @@ async fn wait_for_bids(
     let mut all_since: Option<Instant> = None;
     let mut said = None::<Instant>;
     loop {
-        let bids = all_pages!(
+        let (bids, _) = list!(
             q,
             url,
             "/virtengine.market.v1.Query/Bids",
             QueryBidsRequest,
             QueryBidsResponse,
             bids,
-            filters(owner, dseq, "open")
-        )
-        .context("listing the bids on the deployment's orders")?;
+            filters(owner, dseq, "open"),
+            EVERY_PAGE
+        );
         let winners: Vec<Option<&Bid>> = orders
             .iter()
             .map(|o| choose_bid(bids.iter().filter(|b| same_order(b, o)), denom, only))
@@ -316,17 +297,17 @@ async fn send_manifest(
             Ok(s) => return Ok(s),
             Err(e) if not_ready_yet(&e) && Instant::now() + pause < deadline => {
                 eprintln!(
-                    "provider not ready for lease {} ({e}); retrying in {} ms",
-                    lease_id_text(id),
+                    "provider not ready for lease {} ({}); retrying in {} ms",
+                    id_text(id),
+                    why_not_ready(&e),
                     pause.as_millis()
                 );
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(RETRY_MAX);
             }
             Err(e) => {
-                return Err(anyhow!(e)).with_context(|| {
-                    format!("sending the manifest for lease {}", lease_id_text(id))
-                })
+                return Err(anyhow!(e))
+                    .with_context(|| format!("sending the manifest for lease {}", id_text(id)))
             }
         }
     }
@@ -342,7 +323,7 @@ async fn wait_running(
     deadline: Instant,
 ) -> Result<LeaseStatus> {
     let key = order_key(id);
-    let lease = lease_id_text(id);
+    let lease = id_text(id);
     let mut said = None;
     loop {
         if said != Some(last.phase) {
@@ -378,7 +359,10 @@ async fn wait_running(
         last = match client.status(&key).await {
             Ok(s) => s,
             Err(e) if not_ready_yet(&e) => {
-                eprintln!("asking the provider about lease {lease}: {e}");
+                eprintln!(
+                    "asking the provider about lease {lease}: {}",
+                    why_not_ready(&e)
+                );
                 last
             }
             Err(e) => {
@@ -481,7 +465,7 @@ pub async fn run(a: DeployArgs) -> Result<()> {
             b.id.as_ref()
                 .map(|i| order_key(i).to_string())
                 .unwrap_or_default(),
-            price_text(b),
+            coin_text(&b.price),
             b.id.as_ref().map(|i| i.provider.as_str()).unwrap_or("")
         );
     }
@@ -505,7 +489,7 @@ pub async fn run(a: DeployArgs) -> Result<()> {
             .map(|b| format!(
                 "{} at {}/block",
                 b.id.as_ref().map(|i| i.provider.as_str()).unwrap_or(""),
-                price_text(b)
+                coin_text(&b.price)
             ))
             .collect::<Vec<_>>()
             .join(", ")
@@ -531,7 +515,7 @@ pub async fn run(a: DeployArgs) -> Result<()> {
                 "the lease {} is still open: see `virtengine lease status {dseq} --gseq {} --from {f}`, \
                  close it with `virtengine lease close {dseq} --gseq {} --from {f} --yes`, or the whole \
                  deployment with `virtengine tx deployment close --dseq {dseq} --from {f} --yes`",
-                lease_id_text(&id),
+                id_text(&id),
                 id.gseq,
                 id.gseq,
                 f = a.from
@@ -572,7 +556,7 @@ fn print_result(owner: &Address, dseq: u64, placed: &[Placed], json_out: bool) -
                 "gseq": p.id.gseq,
                 "oseq": p.id.oseq,
                 "provider": p.id.provider,
-                "price": price_text(&p.bid),
+                "price": coin_text(&p.bid.price),
                 "endpoints": p.status.endpoints.iter().map(endpoint_json).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         }));
@@ -582,9 +566,9 @@ fn print_result(owner: &Address, dseq: u64, placed: &[Placed], json_out: bool) -
         placed.len()
     );
     for p in placed {
-        println!("lease {}", lease_id_text(&p.id));
+        println!("lease {}", id_text(&p.id));
         println!("  provider: {} at {}", p.id.provider, p.host);
-        println!("  price:    {} per block", price_text(&p.bid));
+        println!("  price:    {} per block", coin_text(&p.bid.price));
         for e in &p.status.endpoints {
             println!("  {}", endpoint_line(e));
         }

@@ -26,13 +26,20 @@ use ve_provider_daemon::api::{LeasePhase, ProviderClient};
 use ve_provider_daemon::events::OrderKey;
 use ve_types::Address;
 
+use crate::cli::deployment::PageArgs;
 use crate::cli::deployment::{signer, signer_in};
 use crate::cli::keys::{unlock_passphrase, KeyringArgs};
-use crate::cli::market::{LeaseTx, MarketTx, OrderArgs};
+use crate::cli::market::{coin_text, id_text, list, lstate, LeaseTx, MarketTx, OrderArgs};
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::query::{connect, query_error};
 use crate::cli::tx::TxCommon;
 use crate::cli::NodeArgs;
+
+/// No --limit/--page-key: list queries follow every page.
+pub(crate) const EVERY_PAGE: PageArgs = PageArgs {
+    limit: None,
+    page_key: None,
+};
 
 #[derive(Debug, Args)]
 pub struct LeaseArgs {
@@ -139,14 +146,6 @@ pub async fn run(args: LeaseArgs) -> Result<()> {
     }
 }
 
-/// `owner/dseq/gseq/oseq/provider`.
-pub(crate) fn lease_id_text(id: &BidId) -> String {
-    format!(
-        "{}/{}/{}/{}/{}",
-        id.owner, id.dseq, id.gseq, id.oseq, id.provider
-    )
-}
-
 /// The order part of a lease id, as the provider API names it.
 pub(crate) fn order_key(id: &BidId) -> OrderKey {
     OrderKey {
@@ -154,15 +153,6 @@ pub(crate) fn order_key(id: &BidId) -> OrderKey {
         dseq: id.dseq,
         gseq: id.gseq,
         oseq: id.oseq,
-    }
-}
-
-fn lease_state(s: i32) -> &'static str {
-    match LeaseState::try_from(s) {
-        Ok(LeaseState::Active) => "active",
-        Ok(LeaseState::InsufficientFunds) => "insufficient_funds",
-        Ok(LeaseState::Closed) => "closed",
-        _ => "invalid",
     }
 }
 
@@ -227,25 +217,22 @@ async fn deployment_leases(
     owner: &Address,
     dseq: u64,
 ) -> Result<Vec<Lease>> {
-    let path = "/virtengine.market.v1.Query/Leases";
     let filters = Filters {
         owner: owner.to_string(),
         dseq,
         ..Default::default()
     };
-    q.paged(path, |pagination| {
-        let req = QueryLeasesRequest {
-            filters: Some(filters.clone()),
-            pagination,
-        };
-        async move {
-            let r: QueryLeasesResponse = q.query(path, &req).await?;
-            Ok((r.leases, r.pagination))
-        }
-    })
-    .await
-    .map_err(|e| query_error(url, e))
-    .with_context(|| format!("listing the leases of deployment {owner}/{dseq}"))
+    let (leases, _) = list!(
+        q,
+        url,
+        "/virtengine.market.v1.Query/Leases",
+        QueryLeasesRequest,
+        QueryLeasesResponse,
+        leases,
+        filters,
+        EVERY_PAGE
+    );
+    Ok(leases)
 }
 
 /// The chain lease `sel` means for the tenant `owner`.
@@ -407,12 +394,6 @@ async fn resolve(
     })
 }
 
-fn coin_text(c: &Option<ve_proto::cosmos::base::v1beta1::Coin>) -> String {
-    c.as_ref()
-        .map(|c| format!("{}{}", c.amount, c.denom))
-        .unwrap_or_default()
-}
-
 async fn status(sel: &LeaseSelect, read: &ReadArgs) -> Result<()> {
     let node = connect(&read.node.node)?;
     let url = node.url().to_string();
@@ -423,7 +404,7 @@ async fn status(sel: &LeaseSelect, read: &ReadArgs) -> Result<()> {
         Ok((host, client)) => client
             .status(&order_key(&r.id))
             .await
-            .with_context(|| format!("asking provider {} at {host}", r.id.provider)),
+            .with_context(|| format!("asking provider {} ({host})", r.id.provider)),
         Err(e) => Err(e),
     };
     let (ps, perr) = match asked {
@@ -438,7 +419,7 @@ async fn status(sel: &LeaseSelect, read: &ReadArgs) -> Result<()> {
             "gseq": id.gseq,
             "oseq": id.oseq,
             "provider": id.provider,
-            "state": lease_state(r.lease.state),
+            "state": lstate(r.lease.state),
             "price": coin_text(&r.lease.price),
             "phase": ps.as_ref().map(|s| phase_name(s.phase)),
             "message": ps.as_ref().and_then(|s| s.message.clone()),
@@ -452,8 +433,8 @@ async fn status(sel: &LeaseSelect, read: &ReadArgs) -> Result<()> {
         OutputFormat::Text => {
             println!(
                 "lease {}: {} on chain at {} per block",
-                lease_id_text(id),
-                lease_state(r.lease.state),
+                id_text(id),
+                lstate(r.lease.state),
                 coin_text(&r.lease.price)
             );
             if let Some(s) = &ps {
@@ -488,9 +469,9 @@ async fn logs(sel: &LeaseSelect, service: &str, tail: usize, read: &ReadArgs) ->
         .await
         .with_context(|| {
             format!(
-                "asking provider {} at {host} for the logs of service {service:?} of lease {}",
+                "asking provider {} ({host}) for the logs of service {service:?} of lease {}",
                 r.id.provider,
-                lease_id_text(&r.id)
+                id_text(&r.id)
             )
         })?;
     match read.output {

@@ -392,7 +392,7 @@ fn bstate(s: i32) -> &'static str {
         _ => "invalid",
     }
 }
-fn lstate(s: i32) -> &'static str {
+pub(crate) fn lstate(s: i32) -> &'static str {
     match LeaseState::try_from(s) {
         Ok(LeaseState::Active) => "active",
         Ok(LeaseState::InsufficientFunds) => "insufficient_funds",
@@ -401,7 +401,7 @@ fn lstate(s: i32) -> &'static str {
     }
 }
 
-fn coin_text(c: &Option<ve_proto::cosmos::base::v1beta1::Coin>) -> String {
+pub(crate) fn coin_text(c: &Option<ve_proto::cosmos::base::v1beta1::Coin>) -> String {
     c.as_ref()
         .map(|c| format!("{}{}", c.amount, c.denom))
         .unwrap_or_default()
@@ -509,6 +509,7 @@ macro_rules! list {
         }
     }};
 }
+pub(crate) use list;
 
 fn print_list(
     out: OutputFormat,
