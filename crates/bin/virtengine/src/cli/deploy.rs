@@ -399,6 +399,8 @@ pub async fn run(a: DeployArgs) -> Result<()> {
         .transpose()?
         .map(|p| p.to_string());
     let (kr, name, owner) = signer(&a.common, &a.from)?;
+    // Unlocked first: a wrong passphrase should fail before anything is on chain.
+    let key = tenant_key(&kr, &name)?;
     let dseq = match a.dseq {
         Some(d) => d,
         None => default_dseq(&a.common).await?,
@@ -503,7 +505,6 @@ pub async fn run(a: DeployArgs) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(a.ready_timeout);
     eprintln!("lease(s) created; sending the manifest");
 
-    let key = tenant_key(&kr, &name)?;
     let mut placed = Vec::with_capacity(winners.len());
     for bid in winners {
         let id = bid
