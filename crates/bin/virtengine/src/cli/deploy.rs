@@ -674,6 +674,125 @@ mod tests {
         assert!(!needs_endpoint(&m, 2));
     }
 
+    /// A stand-in provider API on a real socket: refuses the manifest with
+    /// `lease_not_found` `refusals` times, then answers the `phases` in turn to status.
+    async fn provider(refusals: usize, phases: Vec<LeasePhase>) -> ProviderClient {
+        use axum::http::{Method, StatusCode};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let puts = Arc::new(AtomicUsize::new(0));
+        let gets = Arc::new(AtomicUsize::new(0));
+        let status = move |phase: LeasePhase| LeaseStatus {
+            lease: "ve1tenant/5/1/1/ve1prov".into(),
+            phase,
+            services: vec![],
+            endpoints: if phase == LeasePhase::Running {
+                vec![ve_backend::Endpoint {
+                    service: "web".into(),
+                    port: 8080,
+                    protocol: ve_backend::Protocol::Tcp,
+                    host: "127.0.0.1".into(),
+                    host_port: 30001,
+                }]
+            } else {
+                vec![]
+            },
+            message: (phase == LeasePhase::Failed).then(|| "exit code 3".into()),
+        };
+        let app = axum::Router::new().fallback(move |method: Method| {
+            let (puts, gets, phases) = (puts.clone(), gets.clone(), phases.clone());
+            async move {
+                let body = if method == Method::PUT {
+                    if puts.fetch_add(1, Ordering::SeqCst) < refusals {
+                        let e = ApiError::new(codes::LEASE_NOT_FOUND, "not seen yet");
+                        return (
+                            StatusCode::NOT_FOUND,
+                            axum::Json(serde_json::to_value(e).unwrap()),
+                        );
+                    }
+                    status(LeasePhase::Provisioning)
+                } else {
+                    let i = gets.fetch_add(1, Ordering::SeqCst).min(phases.len() - 1);
+                    status(phases[i])
+                };
+                (
+                    StatusCode::OK,
+                    axum::Json(serde_json::to_value(body).unwrap()),
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        ProviderClient::new(&base, ve_crypto::PrivateKey::generate()).unwrap()
+    }
+
+    fn lease_id() -> BidId {
+        bid("ve1prov", "1", "uve", BidState::Active).id.unwrap()
+    }
+
+    fn manifest() -> Manifest {
+        ve_sdl::parse(include_str!("../../../../../examples/deployment.yaml"))
+            .unwrap()
+            .manifest
+    }
+
+    #[tokio::test]
+    async fn manifest_is_resent_until_the_provider_knows_the_lease_then_waits_for_the_endpoint() {
+        let client = provider(2, vec![LeasePhase::Provisioning, LeasePhase::Running]).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let first = send_manifest(&client, &lease_id(), &manifest(), deadline)
+            .await
+            .unwrap();
+        assert_eq!(first.phase, LeasePhase::Provisioning);
+        let ready = wait_running(&client, &lease_id(), first, true, deadline)
+            .await
+            .unwrap();
+        assert_eq!(ready.phase, LeasePhase::Running);
+        assert_eq!(ready.endpoints[0].address(), "127.0.0.1:30001");
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_never_knows_the_lease_fails_at_the_deadline_with_its_answer() {
+        let client = provider(usize::MAX, vec![LeasePhase::Running]).await;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let e = send_manifest(&client, &lease_id(), &manifest(), deadline)
+            .await
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("lease_not_found"), "{e:#}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_workload_ends_the_wait_with_the_providers_message_and_the_logs_hint() {
+        let client = provider(0, vec![LeasePhase::Provisioning, LeasePhase::Failed]).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let first = send_manifest(&client, &lease_id(), &manifest(), deadline)
+            .await
+            .unwrap();
+        let e = wait_running(&client, &lease_id(), first, true, deadline)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("exit code 3") && e.contains("virtengine lease logs 5"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_workload_still_starting_at_the_deadline_is_an_error_naming_its_phase() {
+        let client = provider(0, vec![LeasePhase::Provisioning]).await;
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        let first = send_manifest(&client, &lease_id(), &manifest(), deadline)
+            .await
+            .unwrap();
+        let e = wait_running(&client, &lease_id(), first, true, deadline)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("still provisioning"), "{e}");
+    }
+
     #[test]
     fn deploy_waits_60s_for_bids_and_120s_for_the_workload_with_auto_gas_by_default() {
         let parse = |extra: &[&str]| {
