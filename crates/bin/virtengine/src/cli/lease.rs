@@ -354,7 +354,7 @@ fn service_state(s: &ServiceState) -> String {
     }
 }
 
-/// The tenant, the node and the lease a read command means.
+/// The tenant's keyring key and the chain lease a read command means.
 struct Resolved {
     kr: ve_client::Keyring,
     key_name: String,
