@@ -172,12 +172,13 @@ fn usage_record_above_leased_resources_is_refused() {
     let (mut m, id) = leased();
     let wall = 2 * BLOCK_SECONDS as u64;
     let p = &mut m.providers[0];
+    // Bounds allow one second more than the floored wall time (the back end's rounding).
     let too_much_cpu = mp::LeaseUsage {
-        cpu_milli_seconds: MILLICORES * wall + 1,
+        cpu_milli_seconds: MILLICORES * (wall + 1) + 1,
         ..usage(wall, 0)
     };
     let too_much_memory = mp::LeaseUsage {
-        memory_byte_seconds: MEMORY * wall + 1,
+        memory_byte_seconds: MEMORY * (wall + 1) + 1,
         ..usage(wall, 0)
     };
     let gpu_not_leased = mp::LeaseUsage {

@@ -37,6 +37,8 @@ pub struct Parts {
     pub store: Arc<Store>,
     /// The workload back end, if `[capacity]` names one.
     pub backend: Option<Arc<dyn ve_backend::Backend>>,
+    /// Samples the back end's memory use while the daemon runs.
+    pub sampler: Option<ve_backend::process::Sampler>,
 }
 
 /// Opens the keyring, the state database, the workload back end and the chain connection.
@@ -66,7 +68,7 @@ pub async fn build(config: &Config) -> Result<Parts, DaemonError> {
         None => Client::connect(&config.chain.rpc).await?,
     };
     let deposit = config.deposit()?;
-    let (inventory, backend) = inventory::from_config(&config.capacity, &config.state_dir)?;
+    let capacity = inventory::from_config(&config.capacity, &config.state_dir)?;
     let engine = BidEngine {
         chain: Arc::new(Chain {
             client,
@@ -86,13 +88,14 @@ pub async fn build(config: &Config) -> Result<Parts, DaemonError> {
             max_attempts: config.bid.max_attempts,
         },
         pricing: config.pricing()?,
-        inventory,
+        inventory: capacity.inventory,
     };
     let store = Arc::new(Store::open(&config.state_dir)?);
     Ok(Parts {
         engine,
         store,
-        backend,
+        backend: capacity.backend,
+        sampler: capacity.sampler,
     })
 }
 
@@ -148,7 +151,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     serve_metrics(&config)?;
     let parts = build(&config).await?;
     let leases = start_leases(&config, &parts).await?;
-    let Parts { engine, store, .. } = parts;
+    let Parts {
+        engine,
+        store,
+        sampler: _sampler,
+        ..
+    } = parts;
     let store = &*store;
     let chain = &*engine.chain;
     let start = match (store.checkpoint()?, config.start_height) {

@@ -28,12 +28,24 @@ pub struct StaticInventory(pub Resources);
 /// A workload back end shared by the inventory, the lease worker and the API.
 pub type SharedBackend = Arc<dyn ve_backend::Backend>;
 
+/// How often the process runner samples memory (the memory-seconds of usage records).
+const SAMPLE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What `[capacity]` opens.
+pub struct Capacity {
+    pub inventory: Box<dyn Inventory>,
+    /// The workload back end, if the capacity comes from one.
+    pub backend: Option<SharedBackend>,
+    /// Keeps the back end's usage sampler running (stops when dropped).
+    pub sampler: Option<ve_backend::process::Sampler>,
+}
+
 /// The inventory named by `[capacity]` and, for a workload back end, the back end itself
 /// (shared with the lease worker); `state_dir` is the daemon's.
 pub fn from_config(
     c: &CapacityConfig,
     state_dir: &Path,
-) -> Result<(Box<dyn Inventory>, Option<SharedBackend>), DaemonError> {
+) -> Result<Capacity, DaemonError> {
     match c.backend.as_str() {
         "process" => {
             let mut rc = RunnerConfig::new(
@@ -53,19 +65,24 @@ pub fn from_config(
                 storage_bytes: r.storage_bytes,
                 gpu_count: u32::try_from(r.gpus).unwrap_or(u32::MAX),
             });
-            let runner: Arc<dyn ve_backend::Backend> =
-                Arc::new(ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?);
-            Ok((
-                Box::new(BackendInventory(Arc::clone(&runner))),
-                Some(runner),
-            ))
+            let runner = Arc::new(
+                ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?,
+            );
+            let sampler = runner.spawn_sampler(SAMPLE_EVERY);
+            let runner: SharedBackend = runner;
+            Ok(Capacity {
+                inventory: Box::new(BackendInventory(Arc::clone(&runner))),
+                backend: Some(runner),
+                sampler: Some(sampler),
+            })
         }
-        _ => Ok((
-            Box::new(StaticInventory(c.declared().ok_or_else(|| {
+        _ => Ok(Capacity {
+            inventory: Box::new(StaticInventory(c.declared().ok_or_else(|| {
                 DaemonError::Config("static capacity needs cpu, memory and storage".into())
             })?)),
-            None,
-        )),
+            backend: None,
+            sampler: None,
+        }),
     }
 }
 

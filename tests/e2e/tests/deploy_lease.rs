@@ -126,11 +126,25 @@ fn daemon_log(log: &Path) -> String {
     format!("daemon log:\n{}", ve_e2e::tail(log, 60))
 }
 
-/// Sandboxed httpd processes serving on `port`.
+/// Sandboxed workloads serving on `port`: httpd processes that are pid 1 of their own
+/// pid namespace (`httpd -f -v -p <port> -h /www`; the children it forks per connection
+/// are not counted).
 fn httpd_count(port: u16) -> usize {
-    ve_e2e::procs_mentioning(&format!("-p {port}"))
+    let port = port.to_string();
+    let namespace_init = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("NSpid:"))
+                    .map(|l| l.split_whitespace().last() == Some("1"))
+            })
+            .unwrap_or(false)
+    };
+    ve_e2e::procs_mentioning("httpd")
         .iter()
-        .filter(|p| p.cmdline().contains("httpd"))
+        .filter(|p| p.argv.first().is_some_and(|a| a == "httpd") && p.argv.contains(&port))
+        .filter(|p| namespace_init(p.pid))
         .count()
 }
 
@@ -423,5 +437,14 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
         ],
     ));
     println!("closed lease: {l}");
+    assert_eq!(l["lease"]["state"], "closed", "{l}");
+    // Billed through escrow at the bid price per block: the first 1000 uve deposit was
+    // drawn in full before the pause, and never more than price × blocks leased.
+    let rate = num(&l["payment"]["rate"]);
+    let withdrawn = num(&l["payment"]["withdrawn"]);
+    let blocks = num(&l["lease"]["closed_on"]) - num(&l["lease"]["created_at"]);
+    assert!(rate > 0 && withdrawn % rate == 0, "{l}");
+    assert!(withdrawn >= 1000 && withdrawn <= rate * blocks, "{l}");
+    println!("{}", daemon_log(&log));
     drop(guard);
 }

@@ -7,9 +7,11 @@
 //! - counters (`cpu_milli_seconds`, `memory_byte_seconds`, `gpu_seconds`, `wall_seconds`)
 //!   never go backwards; `storage_bytes` is a level and may;
 //! - `wall_seconds` ≤ block time − the lease's creation block time + [`WALL_SLACK_SECONDS`];
-//! - `cpu_milli_seconds` ≤ leased millicores × `wall_seconds` (1000 millicores busy for a
-//!   second are 1000 CPU milliseconds), `memory_byte_seconds` ≤ leased memory bytes ×
-//!   `wall_seconds`, `gpu_seconds` ≤ leased GPUs × `wall_seconds`.
+//! - `cpu_milli_seconds` ≤ leased millicores × (`wall_seconds` + 1) (1000 millicores busy
+//!   for a second are 1000 CPU milliseconds), `memory_byte_seconds` ≤ leased memory bytes ×
+//!   (`wall_seconds` + 1), `gpu_seconds` ≤ leased GPUs × (`wall_seconds` + 1). The extra
+//!   second is the back end's rounding: wall time is reported in whole seconds (floored),
+//!   so a workload 0.9 s old that used CPU reports `wall_seconds` 0.
 //!
 //! "Leased" is the bid's resource offer when it has one (what the provider allocated),
 //! else the order's group spec, every unit times its `count`. Products are u128 and
@@ -121,24 +123,25 @@ pub fn check(
         u128::from(max_wall),
         &format!("the block time since the lease was created plus {WALL_SLACK_SECONDS} s"),
     )?;
-    let wall = u128::from(new.wall_seconds);
+    // Whole seconds, floored by the back end: the workload may be up to 1 s older.
+    let wall = u128::from(new.wall_seconds).saturating_add(1);
     bound(
         "cpu_milli_seconds",
         new.cpu_milli_seconds,
         alloc.millicores.saturating_mul(wall),
-        "leased millicores × wall_seconds",
+        "leased millicores × (wall_seconds + 1)",
     )?;
     bound(
         "memory_byte_seconds",
         new.memory_byte_seconds,
         alloc.memory_bytes.saturating_mul(wall),
-        "leased memory bytes × wall_seconds",
+        "leased memory bytes × (wall_seconds + 1)",
     )?;
     bound(
         "gpu_seconds",
         new.gpu_seconds,
         alloc.gpus.saturating_mul(wall),
-        "leased GPUs × wall_seconds",
+        "leased GPUs × (wall_seconds + 1)",
     )?;
     Ok(out)
 }

@@ -39,7 +39,8 @@ pub(crate) fn parse_addr(s: &str) -> Result<Address, AppError> {
 }
 
 /// Checks a host URI and returns its host: `https://<host>[:port]`, optional `/` path,
-/// no credentials, query or fragment.
+/// no credentials, query or fragment. Plain `http` only for a loopback host (localnets and
+/// tests: the traffic never leaves the machine); a public provider needs TLS.
 pub fn validate_host_uri(s: &str) -> Result<String, AppError> {
     let bad =
         |m: &str| -> AppError { ProviderError::InvalidHostUri(s.to_string(), m.into()).into() };
@@ -47,9 +48,15 @@ pub fn validate_host_uri(s: &str) -> Result<String, AppError> {
         return Err(bad("must be 1..=256 characters"));
     }
     let u = url::Url::parse(s).map_err(|e| bad(&e.to_string()))?;
-    if u.scheme() != "https" {
+    let loopback = match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    if !(u.scheme() == "https" || (u.scheme() == "http" && loopback)) {
         return Err(bad(
-            "scheme must be https (tenants talk to the provider over mTLS)",
+            "scheme must be https (plain http only for a loopback host such as 127.0.0.1)",
         ));
     }
     if !u.username().is_empty() || u.password().is_some() {
@@ -572,5 +579,30 @@ impl MsgHandler for RemoveAttestorHandler {
             &who.to_string(),
         ));
         Ok(MsgRemoveAttestorResponse {}.encode_to_vec())
+    }
+}
+
+#[cfg(test)]
+mod host_uri_tests {
+    use super::validate_host_uri;
+
+    #[test]
+    fn plain_http_is_accepted_only_for_a_loopback_host() {
+        for ok in [
+            "https://provider.example.com:8443",
+            "http://127.0.0.1:8443",
+            "http://[::1]:8443",
+            "http://localhost:8443/",
+        ] {
+            assert!(validate_host_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://provider.example.com",
+            "http://10.0.0.1:8443",
+            "ftp://127.0.0.1",
+            "http://127.0.0.1:8443/api",
+        ] {
+            assert!(validate_host_uri(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -12,8 +12,10 @@ use crate::events::OrderKey;
 /// Why a provider call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("provider at {url} is unreachable: {source}")]
-    Unreachable { url: String, source: reqwest::Error },
+    /// (`error` is in the message and deliberately not a `source`, so a report shows
+    /// it once.)
+    #[error("provider at {url} is unreachable: {error}")]
+    Unreachable { url: String, error: reqwest::Error },
     #[error(transparent)]
     Refused(#[from] ApiError),
     #[error("provider at {url} answered {status} with a body that is not the API's: {body}")]
@@ -37,9 +39,9 @@ impl ProviderClient {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
-            .map_err(|source| ClientError::Unreachable {
+            .map_err(|error| ClientError::Unreachable {
                 url: base.to_string(),
-                source,
+                error,
             })?;
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
@@ -87,9 +89,9 @@ impl ProviderClient {
         let now = crate::hpc::wall_clock().as_secs();
         let sig = auth::sign(&self.key, method.as_str(), path, &body, now);
         let url = format!("{}{path}", self.base);
-        let unreachable = |source| ClientError::Unreachable {
+        let unreachable = |error| ClientError::Unreachable {
             url: url.clone(),
-            source,
+            error,
         };
         let resp = self
             .http
