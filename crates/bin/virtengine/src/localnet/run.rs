@@ -161,7 +161,7 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
             p.metrics_url,
             p.log().display()
         );
-        println!("  deploy:          virtengine deploy examples/web-service.yaml --from alice --deposit 5000000uve");
+        println!("  deploy:          virtengine deploy examples/web-service.yaml --from alice --deposit 5000000uve --yes");
         println!();
     }
     for e in &enclaves {
