@@ -38,6 +38,7 @@
 //! | `virtengine.offering.v1.MsgOrderOffering` | offering's tier (identity 28) and MFA `HighValueOrder` if required | `offering_catalogue.rs` |
 //! | `virtengine.market.v1.MsgWithdrawLease` | MFA `Withdrawal` on the withdrawn value | `market_lifecycle.rs` |
 //! | `virtengine.market.v1.MsgCloseLease` | lease tenant or provider (market Unauthorized) | `market_lifecycle.rs` |
+//! | `virtengine.market.v1.MsgRecordLeaseUsage` | the lease's provider (router `signers`), sequence and plausibility bounds (market 25-29) | `market_usage.rs` |
 //! | owner-only messages (provider update/delete, deployment, cert, audit, escrow) | signer must be the owner (router `signers`) | module app tests |
 //!
 //! MFA sessions of another account, for another action, expired or consumed are refused in

@@ -443,7 +443,7 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     let rate = num(&l["payment"]["rate"]);
     let withdrawn = num(&l["payment"]["withdrawn"]);
     let blocks = num(&l["lease"]["closed_on"]) - num(&l["lease"]["created_at"]);
-    assert!(rate > 0 && withdrawn % rate == 0, "{l}");
+    assert!(rate > 0 && withdrawn.is_multiple_of(rate), "{l}");
     assert!(withdrawn >= 1000 && withdrawn <= rate * blocks, "{l}");
     println!("{}", daemon_log(&log));
     drop(guard);
