@@ -42,10 +42,7 @@ pub struct Capacity {
 
 /// The inventory named by `[capacity]` and, for a workload back end, the back end itself
 /// (shared with the lease worker); `state_dir` is the daemon's.
-pub fn from_config(
-    c: &CapacityConfig,
-    state_dir: &Path,
-) -> Result<Capacity, DaemonError> {
+pub fn from_config(c: &CapacityConfig, state_dir: &Path) -> Result<Capacity, DaemonError> {
     match c.backend.as_str() {
         "process" => {
             let mut rc = RunnerConfig::new(
@@ -65,9 +62,8 @@ pub fn from_config(
                 storage_bytes: r.storage_bytes,
                 gpu_count: u32::try_from(r.gpus).unwrap_or(u32::MAX),
             });
-            let runner = Arc::new(
-                ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?,
-            );
+            let runner =
+                Arc::new(ProcessRunner::open(rc).map_err(|e| DaemonError::Backend(e.to_string()))?);
             let sampler = runner.spawn_sampler(SAMPLE_EVERY);
             let runner: SharedBackend = runner;
             Ok(Capacity {
