@@ -541,6 +541,24 @@ pub fn dead(pid: i32) -> bool {
     }
 }
 
+/// SIGKILL to each of `ps` (the processes only, not their groups), back to back in the
+/// order given; waits (15 s at most) until all are gone.
+pub fn kill9_and_wait(ps: &[Proc], alive: impl Fn() -> String) {
+    for p in ps {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(p.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    wait_until(
+        "the killed node processes to disappear",
+        Duration::from_secs(15),
+        Duration::from_millis(50),
+        || ps.iter().all(|p| dead(p.pid)).then_some(()),
+        alive,
+    );
+}
+
 /// SIGKILL to `p`, and to its process group when it leads one that is not ours.
 pub fn sigkill(p: &Proc) {
     use nix::sys::signal::{kill, killpg, Signal};
@@ -770,19 +788,7 @@ impl Localnet {
             self.logs(30)
         );
         ps.sort_by_key(|p| p.is_cometbft() != comet_first);
-        for p in &ps {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(p.pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        wait_until(
-            "the killed node processes to disappear",
-            Duration::from_secs(15),
-            Duration::from_millis(50),
-            || ps.iter().all(|p| dead(p.pid)).then_some(()),
-            || format!("still alive: {:?}", self.procs()),
-        );
+        kill9_and_wait(&ps, || format!("still alive: {:?}", self.procs()));
         ps
     }
 

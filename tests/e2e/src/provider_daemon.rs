@@ -94,6 +94,20 @@ pub fn spawn(net: &ProviderNet, config: &Path, log: &Path) -> Daemon {
     Daemon(child)
 }
 
+/// [`spawn`], then waits (30 s at most) until its metrics endpoint on `metrics_port`
+/// answers, i.e. it opened its keyring, state and back end and is running.
+pub fn spawn_ready(net: &ProviderNet, config: &Path, log: &Path, metrics_port: u16) -> Daemon {
+    let daemon = spawn(net, config, log);
+    crate::wait_until(
+        "the daemon's metrics endpoint",
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_millis(200),
+        || metric(metrics_port, "provider_checkpoint_height"),
+        || crate::tail(log, 60),
+    );
+    daemon
+}
+
 /// The value of counter or gauge `name` on the daemon's metrics endpoint, if it answers.
 pub fn metric(port: u16, name: &str) -> Option<u64> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;

@@ -129,19 +129,9 @@ impl ProviderNet {
             .filter(|p| p.is_virtengine_start() || p.is_cometbft())
             .collect();
         assert!(ps.len() >= 2, "no node processes for {}", self.home);
-        for p in &ps {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(p.pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        wait_until(
-            "the killed node processes to disappear",
-            Duration::from_secs(15),
-            Duration::from_millis(50),
-            || ps.iter().all(|p| crate::dead(p.pid)).then_some(()),
-            || format!("still alive: {:?}", crate::procs_mentioning(&self.home)),
-        );
+        crate::kill9_and_wait(&ps, || {
+            format!("still alive: {:?}", crate::procs_mentioning(&self.home))
+        });
     }
 
     /// Starts the existing chain again (`localnet start --keep --detach`).
@@ -157,6 +147,37 @@ impl ProviderNet {
             "120",
         ]);
         assert!(r.success, "localnet start --keep failed\n{}", r.describe());
+    }
+
+    /// `args` plus what every client call on this net needs: JSON output, the test
+    /// keyring, the net's home and RPC.
+    pub fn client_args<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
+        args.extend_from_slice(&[
+            "--output",
+            "json",
+            "--keyring-backend",
+            "test",
+            "--home",
+            &self.home,
+            "--node",
+            &self.rpc.url,
+        ]);
+        args
+    }
+
+    /// [`Self::client_args`] plus what a transaction needs: fees, gas, the chain id and
+    /// no confirmation prompt.
+    pub fn tx_args<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
+        args.extend_from_slice(&[
+            "--fees",
+            crate::provider_daemon::FEES,
+            "--gas",
+            "1000000",
+            "--chain-id",
+            crate::CHAIN_ID,
+            "--yes",
+        ]);
+        self.client_args(args)
     }
 
     pub fn cli(&self, args: &[&str]) -> Run {

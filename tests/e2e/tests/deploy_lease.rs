@@ -33,9 +33,9 @@ use std::time::Duration;
 use serde_json::Value;
 use ve_backend::process::{ProcessRunner, RunnerConfig};
 use ve_backend::Backend;
-use ve_e2e::provider_daemon::{free_port, metric, spawn, write_config, Daemon, FEES};
+use ve_e2e::provider_daemon::{free_port, metric, spawn_ready, write_config, Daemon};
 use ve_e2e::provider_net::ProviderNet as Net;
-use ve_e2e::{num, str_of, wait_until, CHAIN_ID};
+use ve_e2e::{num, str_of, wait_until};
 
 const CGROUP: &str = "ve-e2e-deploy";
 const PAGE: &str = "Served by a VirtEngine lease";
@@ -65,20 +65,6 @@ impl Drop for Cleanup<'_> {
     }
 }
 
-fn common<'a>(net: &'a Net, mut args: Vec<&'a str>) -> Vec<&'a str> {
-    args.extend_from_slice(&[
-        "--output",
-        "json",
-        "--keyring-backend",
-        "test",
-        "--home",
-        &net.home,
-        "--node",
-        &net.rpc.url,
-    ]);
-    args
-}
-
 /// HTTP GET of `/` at `addr`; the body, or why not.
 fn http_get(addr: &str) -> Result<String, String> {
     let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -90,21 +76,23 @@ fn http_get(addr: &str) -> Result<String, String> {
     Ok(body)
 }
 
+/// `query market <what>` (`lease`, `lease-usage`) of lease 1/1/1.
+fn query_lease(net: &Net, what: &str, tenant: &str, provider: &str) -> Value {
+    net.ok(&net.client_args(vec![
+        "query",
+        "market",
+        what,
+        "--owner",
+        tenant,
+        "--dseq",
+        "1",
+        "--provider",
+        provider,
+    ]))
+}
+
 fn usage(net: &Net, tenant: &str, provider: &str) -> Value {
-    net.ok(&common(
-        net,
-        vec![
-            "query",
-            "market",
-            "lease-usage",
-            "--owner",
-            tenant,
-            "--dseq",
-            "1",
-            "--provider",
-            provider,
-        ],
-    ))
+    query_lease(net, "lease-usage", tenant, provider)
 }
 
 fn last_seq(v: &Value) -> u64 {
@@ -225,17 +213,7 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
             "backend = \"process\"\ncgroup_parent = \"{CGROUP}\"\n\n[leases]\napi_listen = \"127.0.0.1:{api_port}\"\nusage_interval_secs = 3\n"
         ),
     );
-    let start = |net: &Net| {
-        let d = spawn(net, &config, &log);
-        wait_until(
-            "the daemon's metrics endpoint",
-            Duration::from_secs(30),
-            Duration::from_millis(200),
-            || metric(metrics_port, "provider_checkpoint_height"),
-            || daemon_log(&log),
-        );
-        d
-    };
+    let start = |net: &Net| spawn_ready(net, &config, &log, metrics_port);
     let mut guard = Cleanup {
         net: &net,
         daemon: Some(start(&net)),
@@ -246,26 +224,16 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/web-service.yaml"
     );
-    let out = net.ok(&common(
-        &net,
-        vec![
-            "deploy",
-            sdl,
-            "--dseq",
-            "1",
-            "--from",
-            "alice",
-            "--deposit",
-            "1000uve",
-            "--fees",
-            FEES,
-            "--gas",
-            "1000000",
-            "--chain-id",
-            CHAIN_ID,
-            "--yes",
-        ],
-    ));
+    let out = net.ok(&net.tx_args(vec![
+        "deploy",
+        sdl,
+        "--dseq",
+        "1",
+        "--from",
+        "alice",
+        "--deposit",
+        "1000uve",
+    ]));
     let lease = &out["leases"][0];
     assert_eq!(str_of(&lease["provider"]), provider, "{out}");
     let endpoint = &lease["endpoints"][0];
@@ -289,43 +257,20 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
         || (lease_events(metrics_port, "suspended") == 1).then_some(()),
         || daemon_log(&log),
     );
-    let l = net.ok(&common(
-        &net,
-        vec![
-            "query",
-            "market",
-            "lease",
-            "--owner",
-            &tenant,
-            "--dseq",
-            "1",
-            "--provider",
-            &provider,
-        ],
-    ));
+    let l = query_lease(&net, "lease", &tenant, &provider);
     assert_eq!(l["lease"]["state"], "insufficient_funds", "{l}");
     assert_eq!(httpd_count(host_port), 1, "suspended, not destroyed");
     assert_eq!(lease_events(metrics_port, "torn_down"), 0);
     let account = format!("deployment/{tenant}/1");
-    let topped = net.ok(&common(
-        &net,
-        vec![
-            "tx",
-            "escrow",
-            "deposit",
-            &account,
-            "5000000uve",
-            "--from",
-            "alice",
-            "--fees",
-            FEES,
-            "--gas",
-            "1000000",
-            "--chain-id",
-            CHAIN_ID,
-            "--yes",
-        ],
-    ));
+    let topped = net.ok(&net.tx_args(vec![
+        "tx",
+        "escrow",
+        "deposit",
+        &account,
+        "5000000uve",
+        "--from",
+        "alice",
+    ]));
     assert_eq!(topped["code"], 0, "{topped}");
     wait_until(
         "the daemon to resume the workload",
@@ -393,23 +338,7 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     assert!(http_get(&addr).unwrap().contains(PAGE));
 
     // 6. Close: torn down, final usage recorded, the provider paid through escrow.
-    let closed = net.ok(&common(
-        &net,
-        vec![
-            "lease",
-            "close",
-            "1",
-            "--from",
-            "alice",
-            "--fees",
-            FEES,
-            "--gas",
-            "1000000",
-            "--chain-id",
-            CHAIN_ID,
-            "--yes",
-        ],
-    ));
+    let closed = net.ok(&net.tx_args(vec!["lease", "close", "1", "--from", "alice"]));
     assert_eq!(closed["code"], 0, "{closed}");
     let u = wait_until(
         "the final usage record",
@@ -422,20 +351,7 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     assert_eq!(lease_events(metrics_port, "torn_down"), 1);
     assert!(http_get(&addr).is_err(), "the endpoint is gone after close");
     assert_eq!(httpd_count(host_port), 0, "no workload process left");
-    let l = net.ok(&common(
-        &net,
-        vec![
-            "query",
-            "market",
-            "lease",
-            "--owner",
-            &tenant,
-            "--dseq",
-            "1",
-            "--provider",
-            &provider,
-        ],
-    ));
+    let l = query_lease(&net, "lease", &tenant, &provider);
     println!("closed lease: {l}");
     assert_eq!(l["lease"]["state"], "closed", "{l}");
     // Billed through escrow at the bid price per block: the first 1000 uve deposit was

@@ -30,7 +30,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use ve_e2e::provider_daemon::{free_port, metric, spawn, write_config, Daemon, FEES};
+use ve_e2e::provider_daemon::{free_port, metric, spawn_ready, write_config, Daemon, FEES};
 use ve_e2e::provider_net::{hpc_genesis, ProviderNet as Net};
 use ve_e2e::{str_of, wait_until, CHAIN_ID};
 
@@ -177,18 +177,8 @@ impl Drop for Hpc {
 }
 
 impl Hpc {
-    fn common<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
-        args.extend_from_slice(&[
-            "--output",
-            "json",
-            "--keyring-backend",
-            "test",
-            "--home",
-            &self.net.home,
-            "--node",
-            &self.net.rpc.url,
-        ]);
-        args
+    fn common<'a>(&'a self, args: Vec<&'a str>) -> Vec<&'a str> {
+        self.net.client_args(args)
     }
 
     fn tx_args<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
@@ -219,15 +209,7 @@ impl Hpc {
     }
 
     fn spawn_daemon(&self) -> Daemon {
-        let daemon = spawn(&self.net, &self.config, &self.log);
-        wait_until(
-            "the daemon's metrics endpoint",
-            Duration::from_secs(30),
-            Duration::from_millis(200),
-            || metric(self.metrics_port, "provider_checkpoint_height"),
-            || self.daemon_log(),
-        );
-        daemon
+        spawn_ready(&self.net, &self.config, &self.log, self.metrics_port)
     }
 
     /// `virtengine hpc run SCRIPT` as a child process (JSON on stdout, progress on stderr).

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use ve_e2e::provider_daemon::{free_port, metric, spawn, write_config};
+use ve_e2e::provider_daemon::{free_port, metric, spawn, spawn_ready, write_config};
 use ve_e2e::provider_net::ProviderNet as Net;
 use ve_e2e::{str_of, wait_until, CHAIN_ID};
 
@@ -39,18 +39,8 @@ trait DaemonCli {
 }
 
 impl DaemonCli for Net {
-    fn common<'a>(&'a self, mut args: Vec<&'a str>) -> Vec<&'a str> {
-        args.extend_from_slice(&[
-            "--output",
-            "json",
-            "--keyring-backend",
-            "test",
-            "--home",
-            &self.home,
-            "--node",
-            &self.rpc.url,
-        ]);
-        args
+    fn common<'a>(&'a self, args: Vec<&'a str>) -> Vec<&'a str> {
+        self.client_args(args)
     }
 
     fn deploy(&self, dseq: &str) {
@@ -122,14 +112,7 @@ fn daemon_bids_on_a_new_order_and_after_sigkill_resumes_without_bidding_twice() 
     let seq0 = net.sequence(&provider);
 
     // 1. The daemon runs; the tenant deploys; the daemon's bid appears on chain.
-    let mut daemon = spawn(&net, &config, &log);
-    wait_until(
-        "the daemon's metrics endpoint",
-        Duration::from_secs(30),
-        Duration::from_millis(200),
-        || metric(metrics_port, "provider_checkpoint_height"),
-        || std::fs::read_to_string(&log).unwrap_or_default(),
-    );
+    let mut daemon = spawn_ready(&net, &config, &log, metrics_port);
     net.deploy("1");
     let bid = bid_on(&net, 1, &log);
     assert_eq!(bid["state"], "open", "{bid}");

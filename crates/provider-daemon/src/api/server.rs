@@ -51,6 +51,14 @@ fn chain_down(e: impl std::fmt::Display) -> Refusal {
     )
 }
 
+fn no_lease(s: &ApiState, key: &OrderKey) -> Refusal {
+    refuse(
+        StatusCode::NOT_FOUND,
+        codes::LEASE_NOT_FOUND,
+        format!("no lease {key} with provider {}", s.chain.provider),
+    )
+}
+
 fn internal(e: impl std::fmt::Display) -> Refusal {
     refuse(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -145,13 +153,7 @@ async fn put_manifest(
         )
     })?;
     match s.chain.lease(&key).await.map_err(chain_down)? {
-        None => {
-            return Err(refuse(
-                StatusCode::NOT_FOUND,
-                codes::LEASE_NOT_FOUND,
-                format!("no lease {key} with provider {}", s.chain.provider),
-            ))
-        }
+        None => return Err(no_lease(&s, &key)),
         Some(ChainLease::Closed) => {
             return Err(refuse(
                 StatusCode::CONFLICT,
@@ -196,11 +198,7 @@ async fn status(
     authorize(&headers, &method, &uri, &[], &key)?;
     let rec = s.store.lease(&key).map_err(internal)?;
     if rec.is_none() && s.chain.lease(&key).await.map_err(chain_down)?.is_none() {
-        return Err(refuse(
-            StatusCode::NOT_FOUND,
-            codes::LEASE_NOT_FOUND,
-            format!("no lease {key} with provider {}", s.chain.provider),
-        ));
+        return Err(no_lease(&s, &key));
     }
     Ok(Json(lease_status(&s, &key, rec.as_ref()).await))
 }

@@ -10,7 +10,7 @@ use ve_proto::virtengine::market::v1::*;
 use ve_types::{Address, Coin};
 
 use crate::cli::deployment::{proto_coin, signer, spec_json, PageArgs};
-use crate::cli::market_usage::{LeaseUsageQuery, RecordUsageTx};
+use crate::cli::market_usage::RecordUsageTx;
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::query::query_error;
 use crate::cli::tx::{broadcast, TxCommon};
@@ -27,6 +27,33 @@ pub struct OrderArgs {
     pub gseq: u32,
     #[arg(long, default_value_t = 1)]
     pub oseq: u32,
+}
+
+/// One bid or lease: its order and provider (addresses or key names).
+#[derive(Debug, Clone, Args)]
+pub struct BidKeyArgs {
+    #[arg(long)]
+    pub owner: String,
+    #[arg(long)]
+    pub dseq: u64,
+    #[arg(long, default_value_t = 1)]
+    pub gseq: u32,
+    #[arg(long, default_value_t = 1)]
+    pub oseq: u32,
+    #[arg(long)]
+    pub provider: String,
+}
+
+impl BidKeyArgs {
+    pub fn id(&self, address: impl Fn(&str) -> Result<Address>) -> Result<BidId> {
+        Ok(BidId {
+            owner: address(&self.owner)?.to_string(),
+            dseq: self.dseq,
+            gseq: self.gseq,
+            oseq: self.oseq,
+            provider: address(&self.provider)?.to_string(),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,36 +202,14 @@ pub enum MarketQuery {
         oseq: u32,
     },
     /// One bid with its deposit's escrow account.
-    Bid {
-        #[arg(long)]
-        owner: String,
-        #[arg(long)]
-        dseq: u64,
-        #[arg(long, default_value_t = 1)]
-        gseq: u32,
-        #[arg(long, default_value_t = 1)]
-        oseq: u32,
-        #[arg(long)]
-        provider: String,
-    },
+    Bid(BidKeyArgs),
     /// One lease with its escrow payment, settled to the latest height.
-    Lease {
-        #[arg(long)]
-        owner: String,
-        #[arg(long)]
-        dseq: u64,
-        #[arg(long, default_value_t = 1)]
-        gseq: u32,
-        #[arg(long, default_value_t = 1)]
-        oseq: u32,
-        #[arg(long)]
-        provider: String,
-    },
+    Lease(BidKeyArgs),
     /// The usage the lease's provider recorded: totals and the latest 100 records.
     #[command(
         after_help = "Example:\n  virtengine query market lease-usage --owner alice --dseq 42 --provider ve1...prov --output json"
     )]
-    LeaseUsage(LeaseUsageQuery),
+    LeaseUsage(BidKeyArgs),
 }
 
 pub(crate) fn resolve(c: &TxCommon, s: &str) -> Result<Address> {
@@ -675,20 +680,8 @@ pub async fn run_query(
                 }
             }
         }
-        MarketQuery::Bid {
-            owner,
-            dseq,
-            gseq,
-            oseq,
-            provider,
-        } => {
-            let id = BidId {
-                owner: address(owner)?.to_string(),
-                dseq: *dseq,
-                gseq: *gseq,
-                oseq: *oseq,
-                provider: address(provider)?.to_string(),
-            };
+        MarketQuery::Bid(a) => {
+            let id = a.id(&address)?;
             let r: QueryBidResponse = q
                 .query(
                     "/virtengine.market.v1.Query/Bid",
@@ -719,20 +712,8 @@ pub async fn run_query(
         MarketQuery::LeaseUsage(a) => {
             crate::cli::market_usage::query_usage(q, url, out, address, a).await
         }
-        MarketQuery::Lease {
-            owner,
-            dseq,
-            gseq,
-            oseq,
-            provider,
-        } => {
-            let id = BidId {
-                owner: address(owner)?.to_string(),
-                dseq: *dseq,
-                gseq: *gseq,
-                oseq: *oseq,
-                provider: address(provider)?.to_string(),
-            };
+        MarketQuery::Lease(a) => {
+            let id = a.id(&address)?;
             let r: QueryLeaseResponse = q
                 .query(
                     "/virtengine.market.v1.Query/Lease",

@@ -11,27 +11,12 @@ use ve_proto::virtengine::market::v1::*;
 use ve_types::Address;
 
 use crate::cli::deployment::signer;
-use crate::cli::market::{bid_id, id_text, resolve, OrderArgs};
+use crate::cli::market::{bid_id, id_text, resolve, BidKeyArgs, OrderArgs};
 use crate::cli::output::{print_json, OutputFormat};
 use crate::cli::query::query_error;
 use crate::cli::tx::{broadcast, TxCommon};
 
 pub const LEASE_USAGE_PATH: &str = "/virtengine.market.v1.Query/LeaseUsage";
-
-/// The lease whose usage to show (the same flags as `query market lease`).
-#[derive(Debug, Clone, Args)]
-pub struct LeaseUsageQuery {
-    #[arg(long)]
-    pub owner: String,
-    #[arg(long)]
-    pub dseq: u64,
-    #[arg(long, default_value_t = 1)]
-    pub gseq: u32,
-    #[arg(long, default_value_t = 1)]
-    pub oseq: u32,
-    #[arg(long)]
-    pub provider: String,
-}
 
 /// One cumulative usage record of a lease (signed by its provider).
 #[derive(Debug, Args)]
@@ -126,15 +111,9 @@ pub async fn query_usage(
     url: &str,
     out: OutputFormat,
     address: impl Fn(&str) -> Result<Address>,
-    a: &LeaseUsageQuery,
+    a: &BidKeyArgs,
 ) -> Result<()> {
-    let id = BidId {
-        owner: address(&a.owner)?.to_string(),
-        dseq: a.dseq,
-        gseq: a.gseq,
-        oseq: a.oseq,
-        provider: address(&a.provider)?.to_string(),
-    };
+    let id = a.id(address)?;
     let lease = id_text(&id);
     let r: QueryLeaseUsageResponse = q
         .query(LEASE_USAGE_PATH, &QueryLeaseUsageRequest { id: Some(id) })
