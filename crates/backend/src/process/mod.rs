@@ -111,19 +111,20 @@ pub struct ProcessRunner {
 }
 
 impl ProcessRunner {
-    /// Opens (or creates) the state dir, takes its lock and reconciles: complete records
-    /// are adopted, interrupted ones and unrecorded cgroups/dirs are cleaned up.
-    pub fn open(cfg: RunnerConfig) -> Result<Self, BackendError> {
+    /// Whether this host can run the process runner with `cfg`: root, the cgroup v1
+    /// controllers mounted, the helper tools on PATH. (What [`Self::open`] checks first;
+    /// callers use it to decide whether to offer workloads at all.)
+    pub fn check_environment(cfg: &RunnerConfig) -> Result<(), BackendError> {
         if !nix::unistd::geteuid().is_root() {
             return Err(BackendError::Environment(
                 "the process runner must run as root (it creates cgroups and namespaces)".into(),
             ));
         }
-        let cgroups = CgroupTree {
+        CgroupTree {
             root: cfg.cgroup_root.clone(),
             parent: cfg.cgroup_parent.clone(),
-        };
-        cgroups.check()?;
+        }
+        .check()?;
         for tool in [
             "unshare", "setsid", "setpriv", "chroot", "hostname", "mount", "cp", "chown",
         ] {
@@ -133,6 +134,17 @@ impl ProcessRunner {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Opens (or creates) the state dir, takes its lock and reconciles: complete records
+    /// are adopted, interrupted ones and unrecorded cgroups/dirs are cleaned up.
+    pub fn open(cfg: RunnerConfig) -> Result<Self, BackendError> {
+        Self::check_environment(&cfg)?;
+        let cgroups = CgroupTree {
+            root: cfg.cgroup_root.clone(),
+            parent: cfg.cgroup_parent.clone(),
+        };
         let store = Store {
             leases_dir: cfg.state_dir.join("leases"),
         };

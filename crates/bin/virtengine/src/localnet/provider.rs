@@ -1,12 +1,13 @@
 //! `--provider-daemon`: the `provider` test account as a registered provider (genesis)
 //! with its provider daemon beside the nodes, so `virtengine deploy` works on the
-//! localnet. As root the daemon runs won leases in the sandboxed process runner
-//! (docs/backend.md); otherwise it only bids (workloads need cgroups and namespaces).
+//! localnet. Where the sandboxed process runner works (root, cgroup v1; docs/backend.md)
+//! the daemon runs won leases in it; otherwise it only bids, and says why.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use ve_backend::process::{ProcessRunner, RunnerConfig};
 
 /// The tenant API of a localnet's provider daemon is on this port plus the port offset.
 pub const API_PORT: u16 = 8443;
@@ -24,8 +25,10 @@ pub struct ProviderEntry {
     /// The tenant API (its on-chain `host_uri`).
     pub api_url: String,
     pub metrics_url: String,
-    /// Whether it runs workloads (root) or only bids.
-    pub runs_workloads: bool,
+    /// Why it only bids (not root, no cgroup v1, missing tools); `None`: it runs
+    /// workloads in the process runner.
+    #[serde(default)]
+    pub bid_only_reason: Option<String>,
 }
 
 impl ProviderEntry {
@@ -64,11 +67,16 @@ pub fn setup(
             public_key: String::new(),
         });
     let state_dir = home.join("provider");
-    let runs_workloads = nix::unistd::geteuid().is_root();
+    let cgroup_parent = format!("virtengine-localnet-{port_offset}");
+    let mut runner = RunnerConfig::new(state_dir.join("process-runner"));
+    runner.cgroup_parent = cgroup_parent.clone();
+    let bid_only_reason = ProcessRunner::check_environment(&runner)
+        .err()
+        .map(|e| e.to_string());
     // The process runner reports its own capacity; a bid-only daemon declares one.
-    let capacity = if runs_workloads {
+    let capacity = if bid_only_reason.is_none() {
         format!(
-            "backend = \"process\"\ncgroup_parent = \"virtengine-localnet-{port_offset}\"\n\n\
+            "backend = \"process\"\ncgroup_parent = \"{cgroup_parent}\"\n\n\
              [leases]\napi_listen = \"127.0.0.1:{api_port}\"\nusage_interval_secs = 30\n"
         )
     } else {
@@ -96,6 +104,6 @@ pub fn setup(
         state_dir,
         api_url,
         metrics_url: format!("http://127.0.0.1:{metrics_port}/metrics"),
-        runs_workloads,
+        bid_only_reason,
     })
 }

@@ -149,14 +149,13 @@ pub async fn start(home: &Path, args: StartArgs) -> Result<()> {
     }
     print_ready(home, &manifest);
     if let Some(p) = &manifest.provider {
+        let mode = match &p.bid_only_reason {
+            None => "runs workloads in the process runner".to_string(),
+            Some(why) => format!("bids only: {why}"),
+        };
         println!(
-            "  provider daemon: {} ({}), tenant API {}, metrics {}, log {}",
+            "  provider daemon: {} ({mode}), tenant API {}, metrics {}, log {}",
             p.address,
-            if p.runs_workloads {
-                "runs workloads in the process runner"
-            } else {
-                "bids only: running workloads needs root"
-            },
             p.api_url,
             p.metrics_url,
             p.log().display()
