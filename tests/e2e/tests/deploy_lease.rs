@@ -13,8 +13,9 @@
 //!    (no second copy, nothing provisioned again) and goes on recording usage;
 //! 5. SIGKILL of the chain node the daemon talks to: nothing is torn down while the
 //!    chain is unreachable; after the node restarts, usage recording resumes;
-//! 6. `lease close` → the daemon tears the workload down (endpoint gone, no process
-//!    left) and records the final usage.
+//! 6. `lease close` while the daemon is down → the restarted daemon catches up on the
+//!    committed close, tears the workload down (endpoint gone, no process left, no
+//!    orphan) and records the final usage; the escrow paid the provider per block.
 //!
 //! Needs root (cgroups, namespaces) and the `busybox` image from scripts/build-images.sh,
 //! like the process runner's own tests.
@@ -337,9 +338,14 @@ fn deployed_web_service_is_served_billed_survives_daemon_and_node_kills_and_is_t
     usage_after(&net, &tenant, &provider, seq, &log);
     assert!(http_get(&addr).unwrap().contains(PAGE));
 
-    // 6. Close: torn down, final usage recorded, the provider paid through escrow.
+    // 6. Close while the daemon is down: nothing tears the workload down yet; the
+    //    restarted daemon catches up on the committed close, tears down (no orphan) and
+    //    records the final usage. The provider was paid through escrow.
+    guard.daemon = None;
     let closed = net.ok(&net.tx_args(vec!["lease", "close", "1", "--from", "alice"]));
     assert_eq!(closed["code"], 0, "{closed}");
+    assert_eq!(httpd_count(host_port), 1, "no daemon yet to tear it down");
+    guard.daemon = Some(start(&net));
     let u = wait_until(
         "the final usage record",
         Duration::from_secs(60),
