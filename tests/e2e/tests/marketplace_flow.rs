@@ -25,11 +25,10 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use ve_e2e::provider_net::ProviderNet as Net;
-use ve_e2e::{fee_collector_address, str_of, wait_until, CHAIN_ID, GENESIS_BALANCE};
+use ve_e2e::{fee_collector_address, str_of, wait_until, GENESIS_BALANCE};
 
-const GAS: &str = "1000000";
+/// The fee of every tx (`ProviderNet::tx_args` pays `provider_daemon::FEES`).
 const FEE: u128 = 25_000;
-const FEES: &str = "25000uve";
 const DEPOSIT: u128 = 5_000_000;
 const TOP_UP: u128 = 1_000_000;
 const PRICE: u128 = 800;
@@ -46,26 +45,8 @@ impl MarketCli for Net {
     fn tx(&self, args: &[&str], from: &str) -> (u64, Value) {
         let mut all: Vec<&str> = vec!["tx"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&[
-            "--from",
-            from,
-            "--gas",
-            GAS,
-            "--fees",
-            FEES,
-            "--yes",
-            "--output",
-            "json",
-            "--keyring-backend",
-            "test",
-            "--home",
-            &self.home,
-            "--node",
-            &self.rpc.url,
-            "--chain-id",
-            CHAIN_ID,
-        ]);
-        let v = self.ok(&all);
+        all.extend_from_slice(&["--from", from]);
+        let v = self.ok(&self.tx_args(all));
         assert_eq!(v["code"], 0, "{args:?}: {v}");
         (v["height"].as_u64().unwrap(), v)
     }
@@ -73,17 +54,7 @@ impl MarketCli for Net {
     fn query(&self, args: &[&str]) -> Value {
         let mut all: Vec<&str> = vec!["query"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&[
-            "--output",
-            "json",
-            "--node",
-            &self.rpc.url,
-            "--home",
-            &self.home,
-            "--keyring-backend",
-            "test",
-        ]);
-        self.ok(&all)
+        self.ok(&self.client_args(all))
     }
 
     fn balance(&self, address: &str) -> u128 {
