@@ -370,7 +370,7 @@ fn repeated_usage_seq_is_refused_with_its_own_code() {
 }
 
 #[test]
-fn usage_query_returns_the_latest_hundred_records_newest_last() {
+fn usage_state_and_query_keep_the_latest_hundred_records_newest_last() {
     let (mut m, id) = leased();
     // 120 records of one second each, six per block (the lease ages 5 s per block and
     // wall time may run 120 s ahead).
@@ -389,6 +389,13 @@ fn usage_query_returns_the_latest_hundred_records_newest_last() {
     assert_eq!(r.summary.unwrap().last_seq, 120);
     let seqs: Vec<u64> = r.records.iter().map(|x| x.seq).collect();
     assert_eq!(seqs, (21..=120).collect::<Vec<_>>());
+    // Older records are deleted, not only hidden: state holds exactly the latest 100.
+    let exported = m.node.app().export_genesis(m.node.height()).unwrap();
+    let stored = exported.state.unwrap().modules["market"]
+        .iter()
+        .filter(|(k, _)| hex::decode(k).unwrap().starts_with(b"market/usagerec/"))
+        .count();
+    assert_eq!(stored, 100);
 }
 
 #[test]

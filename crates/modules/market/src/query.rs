@@ -284,7 +284,7 @@ pub fn lease(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
 }
 
 /// The lease's usage summary and its most recent records (at most
-/// [`usage::MAX_QUERY_RECORDS`], newest last). A lease without records answers
+/// [`usage::RECORDS_KEPT`], newest last). A lease without records answers
 /// `last_seq` 0, so a provider knows its next seq is 1.
 pub fn lease_usage(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppError> {
     let req: QueryLeaseUsageRequest = decode(data)?;
@@ -303,9 +303,9 @@ pub fn lease_usage(ctx: &QueryContext<'_>, data: &[u8]) -> Result<Vec<u8>, AppEr
     } else {
         let first = summary
             .last_seq
-            .saturating_sub(usage::MAX_QUERY_RECORDS)
+            .saturating_sub(usage::RECORDS_KEPT)
             .saturating_add(1);
-        let limit = usize::try_from(usage::MAX_QUERY_RECORDS).unwrap_or(100);
+        let limit = usize::try_from(usage::RECORDS_KEPT).unwrap_or(100);
         state::usage_records(&mut store, &id, first, limit)?
     };
     Ok(QueryLeaseUsageResponse {

@@ -142,6 +142,12 @@ pub fn add_usage_record(
         state_key::usage_record(id, record.seq),
         record.encode_to_vec(),
     )?;
+    // Seqs are consecutive, so one delete per record keeps exactly the latest ones.
+    if let Some(oldest) = record.seq.checked_sub(crate::usage::RECORDS_KEPT) {
+        if oldest > 0 {
+            store.delete(state_key::usage_record(id, oldest))?;
+        }
+    }
     store.put(state_key::usage(id), summary.encode_to_vec())
 }
 

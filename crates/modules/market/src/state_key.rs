@@ -21,7 +21,8 @@ pub const PROVIDER_BID_PREFIX: &[u8] = b"market/pbid/";
 pub const PROVIDER_LEASE_PREFIX: &[u8] = b"market/plse/";
 /// `market/usage/<order 36><provider 20>` → `LeaseUsageSummary`.
 pub const USAGE_PREFIX: &[u8] = b"market/usage/";
-/// `market/usagerec/<order 36><provider 20><seq 8>` → `UsageRecord`: every record kept.
+/// `market/usagerec/<order 36><provider 20><seq 8>` → `UsageRecord`: the latest
+/// [`crate::usage::RECORDS_KEPT`] of each lease.
 pub const USAGE_RECORD_PREFIX: &[u8] = b"market/usagerec/";
 
 pub const ORDER_ID_LEN: usize = 36;

@@ -26,8 +26,10 @@ use ve_deployment::proto::Resources;
 /// clock, its measurement delay and block time drift.
 pub const WALL_SLACK_SECONDS: u64 = 120;
 
-/// Records a `LeaseUsage` query returns: the most recent ones.
-pub const MAX_QUERY_RECORDS: u64 = 100;
+/// Records kept per lease, the most recent ones (older ones are deleted as new ones come,
+/// so a long lease cannot grow state without bound; the summary keeps the totals). A
+/// `LeaseUsage` query returns them all.
+pub const RECORDS_KEPT: u64 = 100;
 
 /// A lease's resources, summed over its units (each times its count).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
